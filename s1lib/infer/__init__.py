@@ -1,0 +1,71 @@
+"""Budget forcing (`forcing`), engines (`hf`, `vllm_engine`) and the one entry point, `generate`."""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+from s1lib.format import chat_prompt, encode
+from s1lib.infer.forcing import Forcing, Generation, Sample, Vocab, auto_budget
+
+__all__ = ["Forcing", "Generation", "generate", "make_engine", "resolve_budget"]
+
+
+def resolve_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int | None:
+    if forcing.max_thinking == "auto":
+        return auto_budget(forcing, vocab, prompt_lengths)
+    return forcing.max_thinking
+
+
+def prompt_ids(tokenizer, questions: list[str]) -> list[list[int]]:
+    """Chat-template prompts (generation prompt included, think delimiter not yet) as token ids."""
+    return [encode(tokenizer, chat_prompt(tokenizer, q)) for q in questions]
+
+
+def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progress: bool = True) -> list[Generation]:
+    """Run budget forcing on `questions` (raw user messages) with any engine; one `Generation` per question."""
+    if not questions:
+        return []
+    tokenizer = engine.tokenizer
+    vocab = Vocab.build(tokenizer, forcing)
+    prompts = prompt_ids(tokenizer, questions)
+    budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
+    samples = [Sample(p, forcing, vocab, budget) for p in prompts]
+    tries = [1] * len(samples)
+    with tqdm(total=len(samples), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
+        engine.run(samples, forcing.temperature, forcing.top_p, forcing.seed)
+        for attempt in range(1, forcing.rejection_tries):  # rejection sampling: redo traces that hit the cap
+            redo = [i for i, s in enumerate(samples) if s.forced_end]
+            if not redo:
+                break
+            fresh = [Sample(prompts[i], forcing, vocab, budget) for i in redo]
+            engine.run(fresh, forcing.temperature, forcing.top_p, forcing.seed + 100_003 * attempt)
+            for i, s in zip(redo, fresh):
+                samples[i], tries[i] = s, tries[i] + 1
+        bar.update(len(samples))
+    results = [s.result(tokenizer) for s in samples]
+    for r, t in zip(results, tries):
+        r.tries = t
+    return results
+
+
+def make_engine(params, tokenizer=None):
+    """The engine a profile asks for (`params.engine.name`), loaded with the profile's model."""
+    from s1lib.models import load_model, resolve_model
+
+    if params.engine.name == "vllm":
+        from s1lib.infer.vllm_engine import VLLMEngine
+
+        return VLLMEngine(
+            resolve_model(params.model.name), tokenizer=params.model.tokenizer and resolve_model(params.model.tokenizer),
+            dtype=params.model.dtype, tensor_parallel_size=params.engine.tensor_parallel_size,
+            gpu_memory_utilization=params.engine.gpu_memory_utilization, max_model_len=params.engine.max_model_len,
+            enforce_eager=params.engine.enforce_eager, seed=params.forcing.seed,
+        )
+    from s1lib.infer.hf import HFEngine
+
+    model, own_tokenizer = load_model(params.model.name, params.model.dtype, params.model.device)
+    if params.model.tokenizer:
+        from s1lib.models import load_tokenizer
+
+        own_tokenizer = load_tokenizer(params.model.tokenizer)
+    return HFEngine(model, tokenizer or own_tokenizer, batch_size=params.engine.batch_size)

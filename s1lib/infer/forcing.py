@@ -1,0 +1,290 @@
+"""Budget forcing as one per-sample state machine, shared by every engine.
+
+A `Sample` holds the token ids of one sequence (prompt, forced text, generated text) and decides what happens
+when a generation segment ends. Engines only generate: they feed `sample.ids` to the model (any ids they have not
+fed yet), sample tokens with the limits the sample states (`max_new`, `min_new`, `stop_ids`) and hand every
+sampled token to `sample.accept`. The transformers engine does this one token at a time with a live KV cache;
+the vLLM engine does it one segment at a time with prefix caching. The semantics match the official harness
+(`lm_eval/models/vllm_causallms.py` of simplescaling/s1):
+
+* The prompt is the chat prompt followed by `<|im_start|>think`; thinking stops at `<|im_start|>` or `<|im_end|>`.
+* When the model ends thinking itself, `<|im_start|>answer` is appended and the answer generated until
+  `<|im_end|>`.
+* When the thinking budget is used up, `\\n` (unless the text already ends with one), `<|im_start|>answer` and
+  `\\nFinal Answer:` are appended, and the answer generated.
+* Ignoring the end (extrapolation): up to `ignore` times the stop token is dropped and `ignore_str` appended
+  (ids, no space); the next segment must produce at least one token.
+* A minimum thinking length suppresses the stop tokens until it is reached.
+
+Deliberate differences from the harness, each tested:
+
+* The budget counts every thinking token, ignore strings included, and is never exceeded (the harness gives each
+  round the full budget and truncates ids afterwards, so the logged text could run past what the answer saw).
+* An ignore string is appended only if it fits in the remaining budget with room for one more token; otherwise the
+  end stands. No segment is ever requested with a budget of zero or less (official issue #53).
+* Stops may be multi-token strings (issue #102): they are matched on token ids as they are accepted.
+* A sampled id outside the tokenizer's vocabulary (embedding rows past the vocabulary, README known issue) ends
+  the segment like a stop and is never re-fed.
+* No engine is ever called with an empty batch (issues #35/#95): drivers only submit samples that are not done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+from s1lib.format import ANSWER, FORCED_ANSWER, THINK, encode
+
+
+class Phase(str, Enum):
+    THINK = "think"
+    ANSWER = "answer"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Forcing:
+    """Budget-forcing settings (names follow the official harness's gen_kwargs)."""
+
+    max_thinking: int | Literal["auto"] | None = "auto"  # max_tokens_thinking
+    min_thinking: int = 0  # min_tokens_thinking
+    ignore: int = 0  # thinking_n_ignore
+    ignore_str: str = "Wait"  # thinking_n_ignore_str
+    max_generation: int = 32768  # max_gen_toks, the context that 'auto' fills
+    max_answer: int = 32768
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    rejection_tries: int = 0
+    think_start: str = THINK
+    answer_start: str = ANSWER
+    forced_answer: str = FORCED_ANSWER
+    stops: tuple[str, ...] = ("<|im_start|>", "<|im_end|>")  # until_thinking
+    answer_stops: tuple[str, ...] = ("<|im_end|>",)
+
+    @classmethod
+    def from_params(cls, p) -> "Forcing":
+        """From a `s1lib.params.ForcingParams` section."""
+        return cls(**p.model_dump())
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Token ids of every delimiter, computed once per tokenizer and setting."""
+
+    think_start: tuple[int, ...]
+    natural_end: tuple[int, ...]
+    forced_end: tuple[int, ...]
+    newline: tuple[int, ...]
+    ignore: tuple[int, ...]
+    stop_ids: frozenset[int]  # single-token stops: engines stop on these natively
+    stop_seqs: tuple[tuple[int, ...], ...]  # multi-token stops, matched in `Sample.accept`
+    answer_stop_ids: frozenset[int]
+    size: int  # ids >= size are outside the tokenizer
+    ends_with_newline: frozenset[int]  # ids whose text ends with "\n"
+
+    @classmethod
+    def build(cls, tokenizer, forcing: Forcing) -> "Vocab":
+        def ids(text: str) -> tuple[int, ...]:
+            return tuple(encode(tokenizer, text))
+
+        stops = [ids(s) for s in forcing.stops]
+        eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+        size = len(tokenizer)
+        newline_ids = frozenset(i for i in range(size) if tokenizer.convert_ids_to_tokens(i).endswith(("\n", "Ċ")))
+        return cls(
+            think_start=ids(forcing.think_start),
+            natural_end=ids(forcing.answer_start),
+            forced_end=ids(forcing.answer_start + forcing.forced_answer),
+            newline=ids("\n"),
+            ignore=ids(forcing.ignore_str) if forcing.ignore_str else (),
+            stop_ids=frozenset(s[0] for s in stops if len(s) == 1) | eos,
+            stop_seqs=tuple(s for s in stops if len(s) > 1),
+            answer_stop_ids=frozenset(ids(s)[0] for s in forcing.answer_stops) | eos,
+            size=size,
+            ends_with_newline=newline_ids,
+        )
+
+
+def auto_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int:
+    """The harness's `max_tokens_thinking=auto`: the context left after the longest prompt in the batch, the two
+    delimiters and 100 tokens kept for the answer. `prompt_lengths` exclude the think delimiter."""
+    longest = max(prompt_lengths, default=0)
+    return forcing.max_generation - longest - len(vocab.think_start) - len(vocab.forced_end) - 100
+
+
+@dataclass
+class Segment:
+    kind: Literal["prompt", "think_start", "model", "ignore", "end", "forced_end", "answer"]
+    ids: list[int] = field(default_factory=list)
+
+
+class Sample:
+    """One sequence under budget forcing. `ids` is everything the model has seen or must see next."""
+
+    def __init__(self, prompt_ids: list[int], forcing: Forcing, vocab: Vocab, budget: int | None):
+        self.forcing, self.vocab = forcing, vocab
+        self.budget = budget  # max thinking tokens; None = uncapped (then max_generation caps it)
+        self.cap = budget if budget is not None else forcing.max_generation
+        self.segment_id = 0  # increments whenever a generation segment ends; drivers watch it
+        self.segments: list[Segment] = [Segment("prompt", list(prompt_ids)), Segment("think_start", list(vocab.think_start))]
+        self.ids: list[int] = list(prompt_ids) + list(vocab.think_start)
+        self.prompt_len = len(prompt_ids)
+        self.phase = Phase.THINK
+        self.thinking_tokens = 0  # model tokens + ignore-string tokens inside the think block
+        self.answer_tokens = 0
+        self.n_ignored = 0
+        self.forced_end = False
+        self._segment_len = 0  # tokens accepted in the current generation segment
+        self._min_segment = 0  # the current segment must reach this length before a stop counts
+        if budget is not None and budget <= 0:
+            self._force_end()
+
+    # -- what engines read ------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    @property
+    def stop_ids(self) -> frozenset[int]:
+        return self.vocab.stop_ids if self.phase is Phase.THINK else self.vocab.answer_stop_ids
+
+    @property
+    def max_new(self) -> int:
+        """Tokens the current segment may still produce (always >= 1 while not done)."""
+        if self.phase is Phase.ANSWER:
+            return self.forcing.max_answer - self.answer_tokens
+        return self.cap - self.thinking_tokens
+
+    @property
+    def min_new(self) -> int:
+        """Tokens the current segment must produce before a stop token may be sampled."""
+        if self.phase is not Phase.THINK:
+            return 0
+        floor = self.forcing.min_thinking - self.thinking_tokens
+        return max(floor, self._min_segment - self._segment_len, 0)
+
+    # -- what engines call ------------------------------------------------------------------------------
+    def accept(self, token: int) -> bool:
+        """Take one sampled token. Returns True if it joined the sequence (the engine feeds it), False if it
+        ended the segment instead (a stop or an out-of-vocabulary id, never fed). May append forced ids."""
+        assert not self.done, "accept() on a finished sample"
+        if token in self.stop_ids or token >= self.vocab.size:
+            self.end_segment("stop")
+            return False
+        self.ids.append(token)
+        self._segment_len += 1
+        if self.phase is Phase.ANSWER:
+            self._current("answer").ids.append(token)
+            self.answer_tokens += 1
+            if self.answer_tokens >= self.forcing.max_answer:
+                self.end_segment("length")
+            return True
+        self._current("model").ids.append(token)
+        self.thinking_tokens += 1
+        if self._strip_stop_sequence():
+            self.end_segment("stop")
+        elif self.thinking_tokens >= self.cap:
+            self.end_segment("length")
+        return True
+
+    def end_segment(self, reason: Literal["stop", "length"]) -> None:
+        """The current segment ended on a stop (the model wants to end) or on its token limit."""
+        if self.phase is Phase.DONE:
+            return
+        self.segment_id += 1
+        if self.phase is Phase.ANSWER:
+            self.phase = Phase.DONE
+            return
+        if reason == "length":
+            self._force_end()
+            return
+        if self.thinking_tokens < self.forcing.min_thinking:
+            self._restart_segment(min_tokens=1)  # a multi-token stop before the floor: drop it and go on
+            return
+        room = self.max_new - len(self.vocab.ignore)
+        if self.n_ignored < self.forcing.ignore and room >= 1:
+            self.n_ignored += 1
+            self._append("ignore", self.vocab.ignore)
+            self.thinking_tokens += len(self.vocab.ignore)
+            self._restart_segment(min_tokens=1)
+            return
+        self._append("end", self.vocab.natural_end)
+        self._enter_answer()
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _force_end(self) -> None:
+        last = self.ids[-1] if self.ids else None
+        newline = () if last in self.vocab.ends_with_newline else self.vocab.newline
+        self._append("forced_end", newline + self.vocab.forced_end)
+        self.forced_end = True
+        self._enter_answer()
+
+    def _enter_answer(self) -> None:
+        self.phase = Phase.ANSWER
+        self._restart_segment(min_tokens=0)
+        if self.forcing.max_answer <= 0:
+            self.phase = Phase.DONE
+
+    def _restart_segment(self, min_tokens: int) -> None:
+        self._segment_len, self._min_segment = 0, min_tokens
+
+    def _append(self, kind, ids) -> None:
+        self.segments.append(Segment(kind, list(ids)))
+        self.ids.extend(ids)
+
+    def _current(self, kind) -> Segment:
+        if self.segments[-1].kind != kind:
+            self.segments.append(Segment(kind))
+        return self.segments[-1]
+
+    def _strip_stop_sequence(self) -> bool:
+        model_ids = self.segments[-1].ids
+        for seq in self.vocab.stop_seqs:
+            n = len(seq)
+            if self._segment_len >= n and tuple(model_ids[-n:]) == seq:
+                del model_ids[-n:]
+                del self.ids[-n:]
+                self.thinking_tokens -= n
+                return True
+        return False
+
+    # -- results ----------------------------------------------------------------------------------------
+    def result(self, tokenizer) -> "Generation":
+        def text(kinds) -> str:
+            return tokenizer.decode([t for s in self.segments if s.kind in kinds for t in s.ids], skip_special_tokens=False)
+
+        return Generation(
+            text=text({"think_start", "model", "ignore", "end", "forced_end", "answer"}),
+            thinking=text({"model", "ignore"}),
+            answer=text({"forced_end", "answer"}).split(self.forcing.answer_start, 1)[-1].lstrip("\n") if self.forced_end
+            else text({"answer"}).lstrip("\n"),
+            thinking_tokens=self.thinking_tokens,
+            answer_tokens=self.answer_tokens,
+            n_ignored=self.n_ignored,
+            forced_end=self.forced_end,
+            budget=self.budget,
+            token_ids=self.ids[self.prompt_len:],
+            segments=[(s.kind, tokenizer.decode(s.ids, skip_special_tokens=False)) for s in self.segments[1:] if s.ids],
+        )
+
+
+@dataclass
+class Generation:
+    """One finished sample: what the notebooks, the CLI and the evaluation read."""
+
+    text: str  # everything after the chat prompt, delimiters included
+    thinking: str
+    answer: str  # after the answer delimiter ("Final Answer: ..." when forced)
+    thinking_tokens: int  # model tokenizer, ignore strings included
+    answer_tokens: int
+    n_ignored: int
+    forced_end: bool
+    budget: int | None
+    token_ids: list[int]
+    segments: list[tuple[str, str]]  # (kind, text) for highlighting forced parts
+    tries: int = 1  # rejection sampling
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)

