@@ -97,13 +97,12 @@ def resolve_model(spec: str) -> str:
 
 
 def _hub_error(spec: str, err: Exception) -> ModelError:
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-    hint = (
-        "HF_HUB_OFFLINE=1 is set, so only the local cache is read" if offline
-        else "the hub could not be reached; download it on a machine with internet (`hf download " + spec + "`) "
-        "and pass the local directory, or use the embedded alias smollm2-135m"
+    offline = " (HF_HUB_OFFLINE=1 is set, so only the local cache is read)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+    return ModelError(
+        f"could not load model '{spec}' from the hub{offline}: download it on a machine with internet "
+        f"(`hf download {spec}`) and pass the local directory, or use the embedded alias smollm2-135m. "
+        f"({type(err).__name__}: {str(err).splitlines()[0]})"
     )
-    return ModelError(f"could not load model '{spec}': {hint}. ({type(err).__name__}: {err})")
 
 
 def load_tokenizer(spec: str):

@@ -158,6 +158,11 @@ class Sample:
         return self.cap - self.thinking_tokens
 
     @property
+    def segment_tokens(self) -> int:
+        """Tokens accepted since the current segment started (after the last forced text)."""
+        return self._segment_len
+
+    @property
     def min_new(self) -> int:
         """Tokens the current segment must produce before a stop token may be sampled."""
         if self.phase is not Phase.THINK:

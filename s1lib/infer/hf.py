@@ -49,7 +49,7 @@ class HFEngine:
         while rows:
             next_tokens, keep = [], []
             for r, s in enumerate(rows):
-                if fed[r] == len(s.ids) and not s.done:
+                while fed[r] == len(s.ids) and not s.done:  # an ignored end with "" appends nothing: pick again
                     s.accept(self._pick(logits[r], s, temperature, top_p, generator))
                 if fed[r] < len(s.ids):
                     next_tokens.append(s.ids[fed[r]])

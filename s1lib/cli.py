@@ -1,0 +1,98 @@
+"""`s1lib` command line: generate, reproduce (later: eval, select, train)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from s1lib.params import ParamsError, load_params, profile_file
+
+
+def _budget(value: str):
+    return value if value in ("auto", "none") else int(value)
+
+
+def _add_forcing_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("budget forcing (defaults: the profile's `forcing` section)")
+    g.add_argument("--max-thinking", type=_budget, help="thinking budget in tokens, 'auto' or 'none'")
+    g.add_argument("--min-thinking", type=int)
+    g.add_argument("--ignore", type=int, help="times to ignore the end of thinking")
+    g.add_argument("--ignore-str", help="string appended each time (default Wait; '' for none)")
+    g.add_argument("--max-answer", type=int)
+    g.add_argument("--max-generation", type=int, help="context the 'auto' budget fills")
+    g.add_argument("--temperature", type=float)
+    g.add_argument("--top-p", type=float)
+    g.add_argument("--seed", type=int)
+
+
+def _params(args, overrides: dict):
+    source = args.params or profile_file(args.profile)
+    return load_params(source, overrides)
+
+
+def _overrides(args) -> dict:
+    forcing = {k: getattr(args, k) for k in ("max_thinking", "min_thinking", "ignore", "ignore_str", "max_answer",
+                                              "max_generation", "temperature", "top_p", "seed")
+               if getattr(args, k, None) is not None}
+    if forcing.get("max_thinking") == "none":
+        forcing["max_thinking"] = None
+    model = {"name": args.model} if getattr(args, "model", None) else {}
+    engine = {"name": args.engine} if getattr(args, "engine", None) else {}
+    return {k: v for k, v in {"forcing": forcing, "model": model, "engine": engine}.items() if v}
+
+
+def cmd_generate(args) -> int:
+    from s1lib.infer import Forcing, generate, make_engine
+
+    params = _params(args, _overrides(args))
+    engine = make_engine(params)
+    results = generate(engine, args.question, Forcing.from_params(params.forcing), progress=not args.json)
+    for r in results:
+        if args.json:
+            print(json.dumps(r.to_dict()))
+        else:
+            from s1lib.display import render_terminal
+
+            print(render_terminal(r))
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from s1lib.reproduce import reproduce
+
+    reproduce(str(args.params or profile_file(args.profile)), only=args.only)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_profile(p):
+        p.add_argument("--profile", default="smoke", help="params/<profile>.yaml (default: smoke)")
+        p.add_argument("--params", help="a params file instead of a profile name")
+        return p
+
+    g = with_profile(sub.add_parser("generate", help="answer questions with budget forcing"))
+    g.add_argument("question", nargs="+")
+    g.add_argument("--model", help="hub id, local directory or alias (default: the profile's)")
+    g.add_argument("--engine", choices=["hf", "vllm"])
+    g.add_argument("--json", action="store_true", help="one JSON object per question")
+    _add_forcing_args(g)
+    g.set_defaults(func=cmd_generate)
+
+    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill"))
+    r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
+    r.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParamsError as err:
+        print(f"s1lib: {err}", file=sys.stderr)
+        return 2
+

@@ -1,0 +1,41 @@
+"""Run the numbered notebooks headlessly with papermill, one profile at a time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from s1lib.params import load_params
+from s1lib.paths import repo_root, runs_dir
+
+
+def notebooks(only: list[str] | None = None) -> list[Path]:
+    """The notebooks in `notebooks/`, in numeric order, optionally only those whose number or name is listed."""
+    found = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        found = [nb for nb in found if nb.name[:2] in only or nb.stem in only]
+    return found
+
+
+def reproduce(params_file: str, only: list[str] | None = None, kernel: str = "python3") -> list[Path]:
+    """Execute the notebooks with `params_file`; executed copies go to `runs/<profile>/notebooks/`."""
+    import papermill
+
+    params = load_params(params_file)  # fail on a bad profile before the first notebook starts
+    out_dir = runs_dir(params.profile) / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    books = notebooks(only)
+    for nb in (bar := tqdm(books, desc=f"reproduce [{params.profile}]", unit="notebook")):
+        bar.set_postfix_str(nb.name)
+        start = time.time()
+        target = out_dir / nb.name
+        papermill.execute_notebook(
+            str(nb), str(target), parameters={"params_file": str(params_file)}, cwd=str(nb.parent),
+            kernel_name=kernel, progress_bar=False,
+        )
+        tqdm.write(f"  {nb.name}: {time.time() - start:.0f} s -> {target.relative_to(repo_root())}")
+        done.append(target)
+    return done

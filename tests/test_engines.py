@@ -1,0 +1,69 @@
+"""The fast engines against the harness-style reference on the embedded model (fp32, greedy)."""
+
+import itertools
+
+import pytest
+
+from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
+from s1lib.infer.forcing import Vocab
+from s1lib.infer.hf import HFEngine
+from s1lib.infer.reference import hf_complete, reference_generate
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?"]
+GRID = list(itertools.product([16, 64, "auto"], [0, 1, 3], ["Wait", "Hmm", ""]))
+
+
+def forcing_for(budget, ignore, ignore_str, **kw):
+    # 'auto' fills a 220-token context so the test stays CPU-sized
+    return Forcing(max_thinking=budget, ignore=ignore, ignore_str=ignore_str, max_generation=220, max_answer=8, **kw)
+
+
+def reference(model, tok, forcing):
+    vocab = Vocab.build(tok, forcing)
+    prompts = prompt_ids(tok, QUESTIONS)
+    budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
+    complete = hf_complete(model, tok.pad_token_id)
+    return [reference_generate(complete, vocab, p, forcing, budget) for p in prompts]
+
+
+@pytest.fixture(scope="module")
+def hf_engine(smol):
+    model, tok = smol
+    return HFEngine(model, tok, batch_size=1)
+
+
+@pytest.mark.parametrize("budget, ignore, ignore_str", GRID)
+def test_hf_fast_path_matches_reference(smol, hf_engine, budget, ignore, ignore_str):
+    model, tok = smol
+    forcing = forcing_for(budget, ignore, ignore_str)
+    fast = generate(hf_engine, QUESTIONS, forcing, progress=False)
+    ref = reference(model, tok, forcing)
+    for g, (ids, n_ignored, forced) in zip(fast, ref):
+        assert g.token_ids == ids, tok.decode(g.token_ids) + "\n!=\n" + tok.decode(ids)
+        assert (g.n_ignored, g.forced_end) == (n_ignored, forced)
+        # control: never above the maximum
+        assert g.thinking_tokens <= (g.budget if g.budget is not None else forcing.max_generation)
+
+
+def test_batched_decoding_matches_batch_of_one(smol, hf_engine):
+    model, tok = smol
+    forcing = forcing_for(48, 2, "Wait")
+    questions = QUESTIONS + ["Name three colours.", "Is 91 prime?"]
+    one = generate(hf_engine, questions, forcing, progress=False)
+    batched = generate(HFEngine(model, tok, batch_size=4), questions, forcing, progress=False)
+    assert [g.token_ids for g in batched] == [g.token_ids for g in one]
+
+
+@pytest.mark.parametrize("floor", [8, 40])
+def test_minimum_is_respected(hf_engine, floor):
+    for g in generate(hf_engine, QUESTIONS, forcing_for(64, 0, "Wait", min_thinking=floor), progress=False):
+        assert floor <= g.thinking_tokens <= 64
+
+
+def test_sampling_is_seeded(hf_engine):
+    f = forcing_for(24, 1, "Wait", temperature=1.0, top_p=0.9, seed=3)
+    a = generate(hf_engine, QUESTIONS, f, progress=False)
+    b = generate(hf_engine, QUESTIONS, f, progress=False)
+    assert [g.token_ids for g in a] == [g.token_ids for g in b]

@@ -1,0 +1,63 @@
+import pytest
+
+from s1lib.params import ParamsError, load_params, profile_file
+
+
+@pytest.mark.parametrize("profile", ["smoke", "paper", "gpu-1.5b"])
+def test_profiles_validate(profile):
+    assert load_params(profile_file(profile)).profile == profile
+
+
+def test_paper_profile_holds_the_published_recipe():
+    p = load_params("params/paper.yaml")
+    t = p.train
+    assert (p.model.name, p.data.train_set) == ("Qwen/Qwen2.5-32B-Instruct", "s1K")
+    assert (t.learning_rate, t.epochs, t.global_batch_size, t.warmup_ratio) == (1e-5, 5, 16, 0.05)
+    assert (t.adam_beta1, t.adam_beta2, t.weight_decay, t.bf16, t.block_size) == (0.9, 0.95, 1e-4, True, 32768)
+    assert t.lr_scheduler == "cosine" and p.engine.name == "vllm" and p.engine.tensor_parallel_size > 1
+    assert p.sweep.budgets[-1] == "auto" and p.sweep.ignores == [1, 2, 4, 6]
+
+
+def _write(tmp_path, text):
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    return f
+
+
+def test_unknown_key_names_file_and_key(tmp_path):
+    f = _write(tmp_path, "profile: x\ntrain:\n  lerning_rate: 1.0e-5\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(f)
+    assert str(f) in str(err.value) and "train.lerning_rate" in str(err.value) and "unknown key" in str(err.value)
+
+
+def test_wrong_type_names_key_and_expectation(tmp_path):
+    f = _write(tmp_path, "profile: x\ntrain:\n  epochs: five\n")
+    with pytest.raises(ParamsError, match=r"train\.epochs: .*number.*'five'"):
+        load_params(f)
+
+
+@pytest.mark.parametrize("body, key", [
+    ("forcing:\n  max_thinking: -3\n", "forcing.max_thinking"),
+    ("forcing:\n  max_thinking: 10\n  min_thinking: 20\n", "min_thinking"),
+    ("forcing:\n  rejection_tries: 4\n", "temperature > 0"),
+    ("engine:\n  name: sglang\n", "engine.name"),
+    ("train:\n  warmup_ratio: 1.5\n", "train.warmup_ratio"),
+])
+def test_impossible_values_fail_before_work(tmp_path, body, key):
+    with pytest.raises(ParamsError, match=key.replace(".", r"\.")):
+        load_params(_write(tmp_path, "profile: x\n" + body))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ParamsError, match="no such params file"):
+        load_params(tmp_path / "nope.yaml")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(_write(tmp_path, "profile: [unclosed\n"))
+
+
+def test_overrides_win_and_are_validated():
+    p = load_params("params/smoke.yaml", {"forcing": {"ignore": 3}})
+    assert p.forcing.ignore == 3 and p.forcing.max_thinking == 64  # untouched keys keep the file's value
+    with pytest.raises(ParamsError, match="forcing.ignore"):
+        load_params("params/smoke.yaml", {"forcing": {"ignore": -1}})
