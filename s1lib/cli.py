@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, reproduce (later: eval, select, train)."""
+"""`s1lib` command line: generate, eval, reproduce."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def _overrides(args) -> dict:
         forcing["max_thinking"] = None
     model = {"name": args.model} if getattr(args, "model", None) else {}
     engine = {"name": args.engine} if getattr(args, "engine", None) else {}
+    if getattr(args, "batch_size", None):
+        engine["batch_size"] = args.batch_size
     return {k: v for k, v in {"forcing": forcing, "model": model, "engine": engine}.items() if v}
 
 
@@ -55,6 +57,24 @@ def cmd_generate(args) -> int:
             from s1lib.display import render_terminal
 
             print(render_terminal(r))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from s1lib.eval.runner import EvalError, evaluate
+
+    overrides = _overrides(args)
+    ev = {k: v for k, v in {"limit": args.limit, "subset_seed": args.subset_seed, "grader": args.grader}.items() if v is not None}
+    if ev:
+        overrides["eval"] = ev
+    params = _params(args, overrides)
+    try:
+        metrics = evaluate(params, args.benchmark, args.out)
+    except EvalError as err:
+        print(f"s1lib: {err}", file=sys.stderr)
+        return 2
+    keys = ("benchmark", "n", "accuracy", "ci_low", "ci_high", "mean_thinking_tokens", "forced_end_rate", "config_hash")
+    print(json.dumps({k: metrics[k] for k in keys}))
     return 0
 
 
@@ -81,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="one JSON object per question")
     _add_forcing_args(g)
     g.set_defaults(func=cmd_generate)
+
+    e = with_profile(sub.add_parser("eval", help="evaluate on a benchmark (resumable)"))
+    e.add_argument("--benchmark", required=True, choices=["aime24", "math500", "gpqa-diamond", "gsm8k"])
+    e.add_argument("--out", required=True, help="run folder: samples.jsonl, metrics.json, config.json")
+    e.add_argument("--model")
+    e.add_argument("--engine", choices=["hf", "vllm"])
+    e.add_argument("--limit", type=int)
+    e.add_argument("--subset-seed", type=int)
+    e.add_argument("--grader", choices=["rules", "llm-judge"])
+    e.add_argument("--batch-size", type=int, help="sequences decoded together (hf engine)")
+    _add_forcing_args(e)
+    e.set_defaults(func=cmd_eval)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill"))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")

