@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, eval, reproduce."""
+"""`s1lib` command line: generate, eval, select, reproduce."""
 
 from __future__ import annotations
 
@@ -78,6 +78,23 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_select(args) -> int:
+    from s1lib.data.pipeline import prepare, select, write_selection
+
+    params = _params(args, {})
+    prepared = prepare(args.pool, args.against or params.data.decontaminate_against, params.data.ngram)
+    sel = select(prepared, args.method, args.n, args.seed)
+    for problem in prepared.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    rows_path, summary_path = write_selection(sel, args.out, {
+        "pool": args.pool, "method": args.method, "n": args.n, "seed": args.seed,
+        "decontaminated_against": sorted(set(args.against or params.data.decontaminate_against) - set(prepared.skipped_eval_sets)),
+        "skipped_eval_sets": prepared.skipped_eval_sets, "malformed_rows": [str(p) for p in prepared.problems],
+        "removed_by_decontamination": len(prepared.removed)})
+    print(json.dumps({"rows": str(rows_path), "summary": str(summary_path), "funnel": sel.funnel}))
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from s1lib.reproduce import reproduce
 
@@ -113,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=int, help="sequences decoded together (hf engine)")
     _add_forcing_args(e)
     e.set_defaults(func=cmd_eval)
+
+    s = with_profile(sub.add_parser("select", help="decontaminate a pool and select a training subset"))
+    s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1 or smoke-pool")
+    s.add_argument("--method", default="s1k", choices=["s1k", "random", "diverse", "longest", "full"])
+    s.add_argument("--n", type=int, default=1000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--against", nargs="*", help="evaluation sets to decontaminate against (default: the profile's)")
+    s.add_argument("--out", required=True, help="JSONL file for the rows; the summary goes beside it")
+    s.set_defaults(func=cmd_select)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill"))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")

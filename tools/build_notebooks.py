@@ -88,6 +88,58 @@ From a terminal: `s1lib generate --max-thinking 64 --ignore 1 "How many r in ras
 """),
 )
 
+NOTEBOOKS["04_evaluate"] = notebook(
+    md("""
+# 04 · Evaluation (Table 1)
+
+The paper's main table compares s1-32B with and without budget forcing against its base model and other reasoning
+models on AIME24, MATH500 and GPQA Diamond (zero-shot, raw question as the user message, greedy). This notebook
+evaluates the profile's base model, and the fine-tuned model from `03_sft` when one exists, in two settings:
+
+* **no forcing**: thinking is capped only by the context (the paper's "w/o BF" rows);
+* **budget forcing**: the profile's `forcing` section (the paper's s1-32B row uses `max_thinking: auto`).
+
+Each run lives in `runs/<profile>/eval/<model>/<setting>/<benchmark>/` and resumes if interrupted.
+"""),
+    code(PARAMS + """
+finetuned_model = None  # a fine-tuned model folder; None: runs/<profile>/sft/final when it exists""", tags=("parameters",)),
+    code("""
+from s1lib.notebook import setup
+from s1lib.eval.suite import NO_FORCING, evaluate_grid, results_table
+from s1lib.paper import main_row
+from s1lib.paths import runs_dir
+from s1lib.plots import accuracy_bars, save
+
+P = setup(params_file)
+models = {"base": P.model.name}
+finetuned = finetuned_model or runs_dir(P.profile) / "sft" / "final"
+if (finetuned_model or finetuned.exists()):
+    models["fine-tuned"] = str(finetuned)
+settings = {"no forcing": NO_FORCING, "budget forcing": {}}
+print("models:", models, "| budget forcing:", P.forcing.model_dump(include={"max_thinking", "ignore", "ignore_str"}))
+"""),
+    code("""
+results = evaluate_grid(P, models, settings)
+paper = [main_row(name) for name in ("Qwen2.5-32B-Instruct", "s1 w/o BF", "s1-32B")]
+results_table(results, paper)
+"""),
+    code("""
+fig = accuracy_bars([r for r in results if r["benchmark"] in ("aime24", "math500", "gpqa-diamond", "gsm8k")], paper,
+                    title=f"Accuracy, {P.profile} profile, beside the paper's Table 1")
+print("saved", save(fig, P.profile, "04_accuracy"))
+fig
+"""),
+    md("""
+Thinking length per run (the paper's "average thinking tokens" uses the Qwen2.5 tokenizer on the thinking lines,
+counted the same way here). Forced-end rate is the share of questions whose thinking hit the budget.
+"""),
+    code("""
+import pandas as pd
+pd.DataFrame([{k: r[k] for k in ("model", "setting", "benchmark", "n", "accuracy", "mean_thinking_tokens",
+               "forced_end_rate", "mean_ignored", "config_hash")} for r in results])
+"""),
+)
+
 
 def main() -> None:
     out = ROOT / "notebooks"

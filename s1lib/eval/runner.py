@@ -96,7 +96,8 @@ def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> d
 
 
 def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True) -> dict:
-    """Run (or resume) `benchmark` with the profile's model and forcing; returns the metrics written to disk."""
+    """Run (or resume) `benchmark` with the profile's model and forcing; returns the metrics written to disk.
+    `engine` may be an engine, a zero-argument callable that makes one (called only if work is left), or None."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
@@ -117,7 +118,7 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     todo = [q for q in questions if q.id not in done]
     start = time.time()
     if todo:
-        engine = engine or _engine(params)
+        engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(params)
         forcing = _forcing_for(params, engine.tokenizer, questions)
         tokens = 0
         with samples_file.open("a") as fh, tqdm(total=len(questions), initial=len(done), unit="q", disable=not progress,

@@ -42,7 +42,7 @@ class HFEngine:
             mask[r, width - fed[r] :] = 1
         out = self.model(
             input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
-            position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.device), use_cache=True,
+            position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.device), use_cache=True, logits_to_keep=1,
         )
         cache, logits = out.past_key_values, out.logits[:, -1, :].float()
 

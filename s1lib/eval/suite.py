@@ -1,0 +1,63 @@
+"""Several evaluations at once: models x forcing settings x benchmarks, each in its own resumable run folder
+under `runs/<profile>/eval/`, with one engine per model loaded only when a run has work left."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from s1lib.eval.runner import evaluate
+from s1lib.paths import runs_dir
+
+NO_FORCING = {"max_thinking": None, "ignore": 0, "min_thinking": 0}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
+
+
+def run_dir(profile: str, model_label: str, setting: str, benchmark: str) -> Path:
+    return runs_dir(profile) / "eval" / slug(model_label) / slug(setting) / benchmark
+
+
+def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], benchmarks: list[str] | None = None,
+                  progress: bool = True) -> list[dict]:
+    """Evaluate every (model, setting, benchmark); `models` maps a label to a model spec, `settings` maps a
+    label to overrides of the profile's `forcing` section. Returns one metrics dict per run, labelled."""
+    from s1lib.infer import make_engine
+
+    results = []
+    for label, spec in models.items():
+        engine_cache = {}
+
+        def engine(spec=spec, cache=engine_cache):
+            if "engine" not in cache:
+                cache["engine"] = make_engine(params.model_copy(update={"model": params.model.model_copy(update={"name": spec})}))
+            return cache["engine"]
+
+        for setting, overrides in settings.items():
+            p = params.model_copy(update={
+                "model": params.model.model_copy(update={"name": spec}),
+                "forcing": params.forcing.model_copy(update=overrides),
+            })
+            for benchmark in benchmarks or params.eval.benchmarks:
+                metrics = evaluate(p, benchmark, run_dir(params.profile, label, setting, benchmark), engine=engine,
+                                   progress=progress)
+                results.append({"model": label, "setting": setting, **metrics})
+    return results
+
+
+def results_table(results: list[dict], paper_rows=()):
+    """A DataFrame: one row per run (accuracy % [95% CI], n) and per paper row, one column per benchmark."""
+    import pandas as pd
+
+    benchmarks = list(dict.fromkeys(r["benchmark"] for r in results))
+    rows = {}
+    for r in results:
+        cell = f"{100 * r['accuracy']:.1f} [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}] (n={r['n']})"
+        rows.setdefault(f"{r['model']} · {r['setting']}", {})[r["benchmark"]] = cell
+    for row in paper_rows:
+        mark = "" if row.confirmed else " (unconfirmed)"
+        rows[f"paper: {row.setting}{mark}"] = {b: "—" if row.values.get(b) is None else f"{row.values[b]:.1f}"
+                                               for b in benchmarks}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("")

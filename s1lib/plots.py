@@ -1,0 +1,57 @@
+"""Plotly figures: the user's numbers beside the paper's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from s1lib.paths import figures_dir
+
+PAPER_COLOUR = "#9ca3af"
+
+
+def accuracy_bars(results: list[dict], paper_rows=(), title: str = "Accuracy") -> go.Figure:
+    """Grouped bars per benchmark: each (model, setting) run with its 95% interval, then the paper's rows."""
+    benchmarks = list(dict.fromkeys(r["benchmark"] for r in results))
+    fig = go.Figure()
+    for (model, setting) in dict.fromkeys((r["model"], r["setting"]) for r in results):
+        runs = {r["benchmark"]: r for r in results if (r["model"], r["setting"]) == (model, setting)}
+        ys = [100 * runs[b]["accuracy"] if b in runs else None for b in benchmarks]
+        hi = [100 * (runs[b]["ci_high"] - runs[b]["accuracy"]) if b in runs else 0 for b in benchmarks]
+        lo = [100 * (runs[b]["accuracy"] - runs[b]["ci_low"]) if b in runs else 0 for b in benchmarks]
+        fig.add_bar(name=f"{model} · {setting}", x=benchmarks, y=ys,
+                    error_y=dict(type="data", array=hi, arrayminus=lo))
+    for row in paper_rows:
+        fig.add_bar(name=f"paper: {row.setting}", x=benchmarks, y=[row.values.get(b) for b in benchmarks],
+                    marker_pattern_shape="/", opacity=0.6)
+    fig.update_layout(barmode="group", title=title, yaxis_title="accuracy (%)", yaxis_range=[0, 100],
+                      legend_title="run")
+    return fig
+
+
+def scaling_curve(series: dict[str, list[tuple[float, float]]], paper: dict[str, list[tuple[float, float]]] | None = None,
+                  title: str = "Accuracy vs thinking tokens") -> go.Figure:
+    """Accuracy (%) against average thinking tokens (log x axis, as Figure 1), one line per series."""
+    fig = go.Figure()
+    for name, points in series.items():
+        xs, ys = zip(*sorted(points)) if points else ((), ())
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=name)
+    for name, points in (paper or {}).items():
+        xs, ys = zip(*sorted(points))
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"paper: {name}", line=dict(dash="dot", color=PAPER_COLOUR))
+    fig.update_layout(title=title, xaxis_type="log", xaxis_title="average thinking tokens", yaxis_title="accuracy (%)")
+    return fig
+
+
+def save(fig: go.Figure, profile: str, name: str) -> Path:
+    """Write `figures/<profile>/<name>.html` (self-contained), and a PNG when kaleido can find a browser."""
+    folder = figures_dir(profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.html"
+    fig.write_html(path, include_plotlyjs=True)
+    try:
+        fig.write_image(folder / f"{name}.png")
+    except Exception:  # no kaleido or no Chrome: the HTML is the figure
+        pass
+    return path
