@@ -1,0 +1,81 @@
+"""The whole data path: load a pool, check rows, decontaminate, featurize, select; counts at every stage."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from s1lib.data.decontaminate import Removed, decontaminate
+from s1lib.data.features import featurize
+from s1lib.data.pool import Problem, check_rows, load_pool
+from s1lib.data.select import Selection, ablation
+from s1lib.data.sources import DataError
+
+log = logging.getLogger(__name__)
+INTERNAL = ("qhash", "length", "hard", "trace_correct")
+
+
+@dataclass
+class Prepared:
+    rows: list[dict]  # featurized, decontaminated, well-formed
+    funnel: list[tuple[str, int]]
+    problems: list[Problem] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
+    skipped_eval_sets: dict[str, str] = field(default_factory=dict)
+
+
+def eval_questions(names: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Question texts of each evaluation set; sets that cannot be loaded (GPQA without hub access) are skipped
+    with the reason."""
+    from s1lib.eval.benchmarks import load_questions
+
+    found, skipped = {}, {}
+    for name in names:
+        try:
+            found[name] = [q.prompt.split("\n\nA) ")[0] for q in load_questions(name)]
+        except DataError as err:
+            skipped[name] = str(err).split(".")[0]
+            log.warning("decontamination skips %s: %s", name, skipped[name])
+    return found, skipped
+
+
+def prepare(pool: str, eval_sets: list[str], ngram: int = 8, min_level: int = 3, rows: list[dict] | None = None) -> Prepared:
+    raw = rows if rows is not None else load_pool(pool)
+    checked = check_rows(raw)
+    evals, skipped = eval_questions(eval_sets)
+    kept, removed = decontaminate(checked.rows, evals, ngram)
+    featurized = featurize(kept, min_level=min_level)
+    funnel = [("loaded", len(raw)), ("well-formed", len(checked.rows)), ("decontaminated", len(kept))]
+    return Prepared(featurized, funnel, checked.problems, removed, skipped)
+
+
+def select(prepared: Prepared, method: str, n: int, seed: int = 0) -> Selection:
+    sel = ablation(prepared.rows, method, n, seed)
+    sel.funnel = prepared.funnel + sel.funnel[1:]
+    return sel
+
+
+def public_row(row: dict) -> dict:
+    """A selected row in the s1 schema: the featurized columns under their released names."""
+    out = {k: v for k, v in row.items() if k not in INTERNAL}
+    out["gemini_length"] = row["length"]
+    return out
+
+
+def write_selection(sel: Selection, out: str | Path, meta: dict) -> tuple[Path, Path]:
+    """`out` (JSONL rows) and `out` with `.summary.json` (funnel, drop reasons, domain counts, settings)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w") as fh:
+        for row in sel.rows:
+            fh.write(json.dumps(public_row(row)) + "\n")
+    domains: dict[str, int] = {}
+    for r in sel.rows:
+        domains[r["domain"]] = domains.get(r["domain"], 0) + 1
+    summary = {**meta, "funnel": sel.funnel, "dropped": sel.dropped, "benchmark_seeds": sel.n_seeds,
+               "domains": dict(sorted(domains.items(), key=lambda kv: -kv[1]))}
+    summary_path = out.with_suffix(".summary.json")
+    summary_path.write_text(json.dumps(summary, indent=2))
+    return out, summary_path
