@@ -28,6 +28,7 @@ QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colo
              "What is 2 to the power 10?"]
 BUDGET, IGNORE, ANSWER = 192, 3, 16
 ROOT = Path(__file__).resolve().parent.parent
+TAG = "RESULT "  # marks the case's result line among whatever the engines print
 
 
 def peak_mb() -> float:
@@ -130,7 +131,7 @@ def run_case(name: str, *extra: str) -> dict:
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"case {name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(next(ln for ln in reversed(done.stdout.splitlines()) if ln.startswith(TAG))[len(TAG):])
 
 
 def main() -> None:
@@ -141,10 +142,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.case:
         if args.case == "vllm":
-            print(json.dumps(vllm_cases()))
+            print(TAG + json.dumps(vllm_cases()))
         else:
             kind, batch = args.case.split("-")[1], int(args.case.split("-b")[-1])
-            print(json.dumps(hf_case(kind, batch)))
+            print(TAG + json.dumps(hf_case(kind, batch)))
         return
 
     results = {}

@@ -82,8 +82,9 @@ def cmd_select(args) -> int:
     from s1lib.data.pipeline import prepare, select, write_selection
 
     params = _params(args, {})
-    prepared = prepare(args.pool, args.against or params.data.decontaminate_against, params.data.ngram)
-    sel = select(prepared, args.method, args.n, args.seed)
+    prepared = prepare(args.pool, args.against or params.data.decontaminate_against, params.data.ngram,
+                       params.data.min_level)
+    sel = select(prepared, args.method, args.n, args.seed, params.data.math_seed_length)
     for problem in prepared.problems:
         print(f"skipped {problem}", file=sys.stderr)
     rows_path, summary_path = write_selection(sel, args.out, {

@@ -93,6 +93,8 @@ class DataParams(Section):
     ngram: int = Field(8, ge=1)
     selection_size: int = Field(1000, ge=1)
     seed: int = 0
+    min_level: int = Field(3, ge=1, le=5, description="difficulty proxy where no model-correctness columns exist")
+    math_seed_length: int = Field(5600, ge=0, description="MATH traces longer than this are benchmark seeds")
 
 
 class TrainParams(Section):

@@ -55,3 +55,46 @@ def save(fig: go.Figure, profile: str, name: str) -> Path:
     except Exception:  # no kaleido or no Chrome: the HTML is the figure
         pass
     return path
+
+
+def composition(rows: list[dict], by: str, top: int = 25, title: str | None = None) -> go.Figure:
+    """Bar chart of row counts by a column (`source_type`, `domain`), largest first."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[str(r.get(by))] = counts.get(str(r.get(by)), 0) + 1
+    items = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+    fig = go.Figure(go.Bar(x=[k for k, _ in items], y=[v for _, v in items]))
+    fig.update_layout(title=title or f"Questions by {by}", yaxis_title="questions")
+    return fig
+
+
+def length_histograms(groups: dict[str, list[dict]], title: str = "Trace length (Qwen2.5 tokens)") -> go.Figure:
+    fig = go.Figure()
+    for name, rows in groups.items():
+        fig.add_histogram(x=[r["length"] for r in rows], name=name, opacity=0.6, histnorm="probability")
+    fig.update_layout(barmode="overlay", title=title, xaxis_title="tokens", yaxis_title="share of questions")
+    return fig
+
+
+def funnel(stages: list[tuple[str, int]], paper: list[tuple[str, int]] | None = None, title: str = "Selection funnel") -> go.Figure:
+    fig = go.Figure(go.Funnel(name="this run", y=[s for s, _ in stages], x=[n for _, n in stages],
+                              textinfo="value+percent initial"))
+    if paper:
+        fig.add_trace(go.Funnel(name="paper", y=[s for s, _ in paper], x=[n for _, n in paper], textinfo="value"))
+    fig.update_layout(title=title)
+    return fig
+
+
+def domain_shares(groups: dict[str, list[dict]], top: int = 15, title: str = "Domains per subset") -> go.Figure:
+    """Share of each subset's questions per domain, for the `top` most common domains overall."""
+    overall: dict[str, int] = {}
+    for rows in groups.values():
+        for r in rows:
+            overall[r["domain"]] = overall.get(r["domain"], 0) + 1
+    domains = [d for d, _ in sorted(overall.items(), key=lambda kv: -kv[1])[:top]]
+    fig = go.Figure()
+    for name, rows in groups.items():
+        n = max(len(rows), 1)
+        fig.add_bar(name=name, x=domains, y=[sum(r["domain"] == d for r in rows) / n for d in domains])
+    fig.update_layout(barmode="group", title=title, yaxis_title="share of subset")
+    return fig

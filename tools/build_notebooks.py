@@ -88,6 +88,124 @@ From a terminal: `s1lib generate --max-thinking 64 --ignore 1 "How many r in ras
 """),
 )
 
+NOTEBOOKS["01_data_pool"] = notebook(
+    md("""
+# 01 · The question pool and its decontamination (§2)
+
+s1 starts from 59,029 questions collected from 16 sources, each with a Gemini thinking trace, decontaminated
+against the evaluation sets with word 8-grams. This notebook loads the profile's pool, names any malformed rows,
+removes questions that share an 8-gram with an evaluation question, and shows what is left by source, domain and
+trace length.
+
+*Smoke profile:* `smoke-pool` is a **stand-in** built from local copies of GSM8K train and four MATH subjects, with
+human solutions as traces. It has the s1 schema, so every step runs, but it is not the paper's data.
+"""),
+    code(PARAMS, tags=("parameters",)),
+    code("""
+from s1lib.notebook import setup
+from s1lib.data.pipeline import decontamination_report, prepare
+from s1lib.plots import composition, length_histograms, save
+
+P = setup(params_file)
+prepared = prepare(P.data.pool, P.data.decontaminate_against, P.data.ngram, P.data.min_level)
+print(dict(prepared.funnel))
+print("malformed rows:", len(prepared.problems), [str(p) for p in prepared.problems[:5]])
+print("evaluation sets skipped:", prepared.skipped_eval_sets or "none")
+"""),
+    md("## Decontamination: what was removed and why"),
+    code("""
+counts, examples = decontamination_report(prepared)
+display(counts)
+examples
+"""),
+    md("## Composition"),
+    code("""
+fig = composition(prepared.rows, "source_type", title="Pool by source")
+save(fig, P.profile, "01_sources")
+fig
+"""),
+    code("""
+fig = composition(prepared.rows, "domain", title="Pool by domain")
+save(fig, P.profile, "01_domains")
+fig
+"""),
+    code("""
+fig = length_histograms({"pool": prepared.rows})
+save(fig, P.profile, "01_lengths")
+fig
+"""),
+)
+
+NOTEBOOKS["02_data_selection"] = notebook(
+    md("""
+# 02 · Selecting s1K, and the data-ablation subsets (§2, §5.1)
+
+From the decontaminated pool, s1K keeps questions with every feature and clean text (**quality**), drops those a
+Qwen2.5 model already answers (**difficulty**), always takes correct AIME/GPQA traces and very long MATH traces
+(**benchmark seeds**), then draws domains (uniformly, later weighted like AIME/GPQA) and, within a domain, long
+traces with probability ∝ 2^(−rank) (**diversity** with a length bias). The paper's ablations replace this with
+1K-random, 1K-diverse, 1K-longest, or the full pool.
+
+The official notebook set no random seed, so the released s1K cannot be regenerated exactly; this selection is
+seeded. On the real pool the last section compares it with the released s1K.
+"""),
+    code(PARAMS, tags=("parameters",)),
+    code("""
+from s1lib.notebook import setup
+from s1lib.data.pipeline import prepare, select, write_selection
+from s1lib.data.select import METHODS
+from s1lib.paper import PIPELINE_FUNNEL
+from s1lib.paths import runs_dir
+from s1lib.plots import domain_shares, funnel, length_histograms, save
+
+P = setup(params_file)
+prepared = prepare(P.data.pool, P.data.decontaminate_against, P.data.ngram, P.data.min_level)
+n, seed = P.data.selection_size, P.data.seed
+subsets = {m: select(prepared, m, n, seed, P.data.math_seed_length) for m in METHODS}
+"""),
+    md("## The funnel, beside the paper's"),
+    code("""
+fig = funnel(subsets["s1k"].funnel, PIPELINE_FUNNEL, title=f"s1K selection on {P.data.pool}")
+save(fig, P.profile, "02_funnel")
+fig
+"""),
+    code("""
+print("dropped by quality filters:", subsets["s1k"].dropped, "| benchmark seeds:", subsets["s1k"].n_seeds)
+"""),
+    md("## The subsets side by side"),
+    code("""
+groups = {m: s.rows for m, s in subsets.items() if m != "full"}
+fig = domain_shares(groups)
+save(fig, P.profile, "02_domains")
+fig
+"""),
+    code("""
+fig = length_histograms(groups, title="Trace length per subset (Qwen2.5 tokens)")
+save(fig, P.profile, "02_lengths")
+fig
+"""),
+    md("The subsets are written for the SFT notebooks (`runs/<profile>/data/<method>.jsonl`, with a summary each)."),
+    code("""
+for method, sel in subsets.items():
+    path, _ = write_selection(sel, runs_dir(P.profile) / "data" / f"{method}.jsonl",
+                              {"pool": P.data.pool, "method": method, "n": n, "seed": seed})
+    print(f"{method:>8}: {len(sel.rows):>6} rows -> {path.relative_to(runs_dir(P.profile).parent.parent)}")
+"""),
+    md("## Against the released s1K (real pool only)"),
+    code("""
+from s1lib.data.features import featurize
+from s1lib.data.pool import load_pool
+from s1lib.data.select import compare
+from s1lib.data.sources import DataError
+
+try:
+    released = featurize(load_pool("s1K"), P.data.min_level)
+    print(compare(subsets["s1k"].rows, released))
+except DataError as err:
+    print("released s1K not available here:", str(err).split(".")[0])
+"""),
+)
+
 NOTEBOOKS["04_evaluate"] = notebook(
     md("""
 # 04 · Evaluation (Table 1)

@@ -51,8 +51,8 @@ def prepare(pool: str, eval_sets: list[str], ngram: int = 8, min_level: int = 3,
     return Prepared(featurized, funnel, checked.problems, removed, skipped)
 
 
-def select(prepared: Prepared, method: str, n: int, seed: int = 0) -> Selection:
-    sel = ablation(prepared.rows, method, n, seed)
+def select(prepared: Prepared, method: str, n: int, seed: int = 0, math_seed_length: int = 5600) -> Selection:
+    sel = ablation(prepared.rows, method, n, seed, math_seed_length)
     sel.funnel = prepared.funnel + sel.funnel[1:]
     return sel
 
@@ -79,3 +79,13 @@ def write_selection(sel: Selection, out: str | Path, meta: dict) -> tuple[Path, 
     summary_path = out.with_suffix(".summary.json")
     summary_path.write_text(json.dumps(summary, indent=2))
     return out, summary_path
+
+
+def decontamination_report(prepared: Prepared, examples: int = 5):
+    """(counts per evaluation set, a few removed questions with the n-gram that matched) as DataFrames."""
+    import pandas as pd
+
+    removed = pd.DataFrame([{"row": r.row, "against": r.against, "ngram": r.ngram, "question": r.question[:160]}
+                            for r in prepared.removed], columns=["row", "against", "ngram", "question"])
+    counts = removed.groupby("against").size().rename("removed").to_frame() if len(removed) else removed
+    return counts, removed.head(examples)

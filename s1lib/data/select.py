@@ -105,11 +105,11 @@ def s1k(rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 
     return Selection(list(selected.values()), funnel, dropped, len(seeds))
 
 
-def ablation(rows: list[dict], method: str, n: int = 1000, seed: int = 0) -> Selection:
+def ablation(rows: list[dict], method: str, n: int = 1000, seed: int = 0, math_seed_length: int = 5600) -> Selection:
     """The paper's ablation subsets: random (quality only), diverse (uniform over domains), longest (longest
-    traces), full (the whole pool)."""
+    traces), full (the whole pool); `s1k` runs the full selection."""
     if method == "s1k":
-        return s1k(rows, n, seed)
+        return s1k(rows, n, seed, math_seed_length)
     if method == "full":
         return Selection(list(rows), [("pool", len(rows)), ("selected", len(rows))])
     _, clean, dropped = quality_filter(rows)
