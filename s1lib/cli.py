@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, eval, select, reproduce."""
+"""`s1lib` command line: generate, eval, select, train, reproduce."""
 
 from __future__ import annotations
 
@@ -96,6 +96,16 @@ def cmd_select(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from s1lib.train import train
+
+    source = str(args.params or profile_file(args.profile))
+    params = _params(args, {})
+    final = train(params, args.subset, out=args.out, params_file=source)
+    print(json.dumps({"final": str(final)}))
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from s1lib.reproduce import reproduce
 
@@ -140,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--against", nargs="*", help="evaluation sets to decontaminate against (default: the profile's)")
     s.add_argument("--out", required=True, help="JSONL file for the rows; the summary goes beside it")
     s.set_defaults(func=cmd_select)
+
+    t = with_profile(sub.add_parser("train", help="fine-tune with the s1 recipe (resumable, cached by content hash)"))
+    t.add_argument("--subset", required=True,
+                   help="a JSONL file, a selection in runs/<profile>/data/ (s1k, random, ...), or a pool name")
+    t.add_argument("--out", help="run folder (default: runs/<profile>/sft/<subset>-<hash>)")
+    t.set_defaults(func=cmd_train)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill"))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
