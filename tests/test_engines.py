@@ -67,3 +67,20 @@ def test_sampling_is_seeded(hf_engine):
     a = generate(hf_engine, QUESTIONS, f, progress=False)
     b = generate(hf_engine, QUESTIONS, f, progress=False)
     assert [g.token_ids for g in a] == [g.token_ids for g in b]
+
+
+def test_sweep_equals_independent_runs(smol, hf_engine):
+    from dataclasses import replace
+
+    from s1lib.infer.sweep import sweep
+
+    model, tok = smol
+    base = Forcing(max_answer=8, max_generation=220)
+    questions = QUESTIONS + ["Name three colours."]
+    results = sweep(HFEngine(model, tok, batch_size=4), questions, [8, 16, 40, "auto"], [0, 1, 2], base)
+    assert len(results) == 12
+    for (budget, ignore), gens in results.items():
+        alone = generate(hf_engine, questions, replace(base, max_thinking=budget, ignore=ignore), progress=False)
+        for g, h in zip(gens, alone):
+            assert (g.token_ids, g.n_ignored, g.forced_end, g.thinking_tokens) == \
+                   (h.token_ids, h.n_ignored, h.forced_end, h.thinking_tokens), (budget, ignore)

@@ -166,3 +166,16 @@ def test_rejection_sampling_retries_until_thinking_fits(tok):
     assert g.tries == 3 and not g.forced_end and g.thinking_tokens == 3
     (g,), _ = run(tok, Forcing(max_thinking=10, temperature=1.0, rejection_tries=2, max_answer=2), script, w)
     assert g.tries == 2 and g.forced_end and g.thinking_tokens == 10  # out of tries: the capped trace stays
+
+
+def test_sweep_cut_points_follow_the_ignore_rule():
+    from s1lib.infer.sweep import Cut, cut_for
+
+    attempts = [5, 12, 30]  # the long run tried to end at these thinking-token positions
+    assert cut_for(attempts, budget=100, ignore=0, ignore_len=1) == Cut(5, True, 0)
+    assert cut_for(attempts, budget=100, ignore=2, ignore_len=1) == Cut(30, True, 2)
+    assert cut_for(attempts, budget=20, ignore=2, ignore_len=1) == Cut(20, False, 2)  # cut inside the 3rd segment
+    assert cut_for(attempts, budget=20, ignore=1, ignore_len=1) == Cut(12, True, 1)
+    assert cut_for(attempts, budget=13, ignore=2, ignore_len=1) == Cut(12, True, 1)   # no room left for "Wait" + 1
+    assert cut_for(attempts, budget=14, ignore=2, ignore_len=1) == Cut(14, False, 2)  # room for "Wait" and 1 token
+    assert cut_for(attempts, budget=4, ignore=0, ignore_len=1) == Cut(4, False, 0)

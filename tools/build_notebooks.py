@@ -206,6 +206,88 @@ except DataError as err:
 """),
 )
 
+NOTEBOOKS["03_sft"] = notebook(
+    md("""
+# 03 · Supervised fine-tuning (§3.1, Appendix D)
+
+s1-32B is Qwen2.5-32B-Instruct fine-tuned on s1K for 5 epochs (lr 1e-5, batch 16, 5% warmup, cosine to 0,
+AdamW β = (0.9, 0.95), weight decay 1e-4, bf16, block 32768), with the loss on the assistant turn only: from
+`<|im_start|>think` through the final `<|im_end|>`. The profile's `train` section holds those settings (the smoke
+profile runs a few steps on the embedded model instead).
+
+Training resumes from its last checkpoint if interrupted, and is cached by a hash of model, recipe and data: running
+this notebook again reuses the finished model.
+"""),
+    code(PARAMS + """
+subset = "s1k"  # a selection from 02 (s1k, random, diverse, longest, full), a JSONL file, or a pool name""",
+         tags=("parameters",)),
+    code("""
+import json
+from s1lib.notebook import setup
+from s1lib.data.pipeline import ensure_selection
+from s1lib.train import read_log, train
+from s1lib.train.recipe import grad_accumulation
+from s1lib.plots import loss_curve, save
+
+P = setup(params_file)
+data = ensure_selection(P, subset) if subset in ("s1k", "random", "diverse", "longest", "full") else subset
+print(f"micro-batch {P.train.micro_batch_size} x {max(1, P.train.num_gpus)} device(s) x "
+      f"{grad_accumulation(P.train)} accumulation = global batch {P.train.global_batch_size}")
+final = train(P, str(data), params_file=params_file)
+manifest = json.loads((final / "manifest.json").read_text())
+{k: manifest[k] for k in ("n_examples", "truncated_examples", "steps", "planned_steps", "first_loss", "last_loss", "run_hash")}
+"""),
+    code("""
+fig = loss_curve({subset: read_log(final.parent / "log.jsonl")}, title=f"SFT loss, {P.profile} profile")
+save(fig, P.profile, "03_loss")
+fig
+"""),
+    md("The fine-tuned model is in `final/` (printed below); `04_evaluate` picks it up automatically."),
+    code("print(final)"),
+)
+
+NOTEBOOKS["05_data_ablations"] = notebook(
+    md("""
+# 05 · Data ablations (Table 2)
+
+The paper trains the same recipe on five training sets and evaluates each with budget forcing at
+`max_thinking: auto`: 1K-random (quality only), 1K-diverse (uniform over domains), 1K-longest (longest traces), the
+full 59K pool, and s1K (quality, difficulty and diversity together). s1K matches the full pool at 1/59 of the
+training cost. The intervals are 95% paired-bootstrap intervals of each subset's difference from s1K, as in the paper.
+
+Trainings and evaluations are cached by content hash: re-running the notebook only does unfinished work.
+"""),
+    code(PARAMS, tags=("parameters",)),
+    code("""
+from s1lib.notebook import setup
+from s1lib.data.pipeline import ensure_selection
+from s1lib.data.select import METHODS
+from s1lib.eval.suite import evaluate_grid, paired_table, results_table
+from s1lib.paper import DATA_ABLATIONS
+from s1lib.plots import accuracy_bars, save
+from s1lib.train import train
+
+P = setup(params_file)
+models = {}
+for method in ("random", "diverse", "longest", "full", "s1k"):
+    models[method] = str(train(P, str(ensure_selection(P, method)), params_file=params_file, progress=False))
+models
+"""),
+    code("""
+results = evaluate_grid(P, models, {"budget forcing": {}})
+paired_table(results, reference="s1k")
+"""),
+    md("The paper's numbers for the same table (s1-32B scale; AIME24 / MATH500 / GPQA Diamond):"),
+    code("""
+results_table(results, DATA_ABLATIONS)
+"""),
+    code("""
+fig = accuracy_bars(results, DATA_ABLATIONS, title="Data ablations: each subset trained and evaluated the same way")
+save(fig, P.profile, "05_data_ablations")
+fig
+"""),
+)
+
 NOTEBOOKS["04_evaluate"] = notebook(
     md("""
 # 04 · Evaluation (Table 1)
@@ -220,18 +302,18 @@ evaluates the profile's base model, and the fine-tuned model from `03_sft` when 
 Each run lives in `runs/<profile>/eval/<model>/<setting>/<benchmark>/` and resumes if interrupted.
 """),
     code(PARAMS + """
-finetuned_model = None  # a fine-tuned model folder; None: runs/<profile>/sft/final when it exists""", tags=("parameters",)),
+finetuned_model = None  # a fine-tuned model folder; None: the newest s1k training of 03_sft, if any""", tags=("parameters",)),
     code("""
 from s1lib.notebook import setup
 from s1lib.eval.suite import NO_FORCING, evaluate_grid, results_table
 from s1lib.paper import main_row
-from s1lib.paths import runs_dir
 from s1lib.plots import accuracy_bars, save
+from s1lib.train import find_trained
 
 P = setup(params_file)
 models = {"base": P.model.name}
-finetuned = finetuned_model or runs_dir(P.profile) / "sft" / "final"
-if (finetuned_model or finetuned.exists()):
+finetuned = finetuned_model or find_trained(P.profile, "s1k")
+if finetuned:
     models["fine-tuned"] = str(finetuned)
 settings = {"no forcing": NO_FORCING, "budget forcing": {}}
 print("models:", models, "| budget forcing:", P.forcing.model_dump(include={"max_thinking", "ignore", "ignore_str"}))
@@ -255,6 +337,183 @@ counted the same way here). Forced-end rate is the share of questions whose thin
 import pandas as pd
 pd.DataFrame([{k: r[k] for k in ("model", "setting", "benchmark", "n", "accuracy", "mean_thinking_tokens",
                "forced_end_rate", "mean_ignored", "config_hash")} for r in results])
+"""),
+)
+
+MODEL_PARAM = PARAMS + """
+model = None  # None: the s1k model trained by 03_sft if there is one, else the profile's model"""
+MODEL_PICK = """
+spec = model or str(find_trained(P.profile, "s1k") or P.model.name)
+P = P.model_copy(update={"model": P.model.model_copy(update={"name": spec})})
+engine = lazy_engine(P)
+print("model:", spec)"""
+MODEL_SETUP = """from s1lib.infer import lazy_engine
+from s1lib.notebook import setup
+from s1lib.train import find_trained
+P = setup(params_file)"""
+
+NOTEBOOKS["06_test_time_scaling"] = notebook(
+    md("""
+# 06 · Test-time scaling with budget forcing (Figures 1 and 4)
+
+Accuracy against average thinking tokens, two ways: **capping** thinking at a range of budgets (the paper: 512 …
+16,000 tokens) and **extending** it by ignoring the end of thinking N times with "Wait" (the paper: 1, 2, 4, 6 at the
+`auto` budget). Under greedy decoding every shorter run is a prefix of a longer one, so one long generation per
+question serves every setting (`s1lib.infer.sweep`); only the short forced answers are generated per setting.
+
+Control / Scaling / Performance are the paper's metrics: the share of settings that respect their budget, the mean
+slope of the curve (points per doubling of thinking tokens), and the best accuracy.
+"""),
+    code(MODEL_PARAM, tags=("parameters",)),
+    code(MODEL_SETUP + """
+from s1lib.eval.tts import curves, scaling_sweep, sweep_table
+from s1lib.paper import FIGURE1_APPROX, FIGURE1_SOURCE
+from s1lib.plots import save, scaling_curve
+from s1lib.report import save_table
+""" + MODEL_PICK + """
+sweeps = {b: scaling_sweep(P, b, engine) for b in P.eval.benchmarks}
+"""),
+    code("""
+for benchmark, rows in sweeps.items():
+    series = {name: [(max(r["thinking_tokens"], 1), r["accuracy"]) for r in pts] for name, pts in curves(rows).items()}
+    paper = {"s1-32B, Figure 1 (approx.)": FIGURE1_APPROX[benchmark]} if benchmark in FIGURE1_APPROX else None
+    fig = scaling_curve(series, paper, title=f"{benchmark}: accuracy vs average thinking tokens ({P.profile})")
+    save(fig, P.profile, f"06_scaling_{benchmark}")
+    fig.show()
+print("paper curve:", FIGURE1_SOURCE)
+"""),
+    code("""
+table = sweep_table(sweeps)
+save_table(P.profile, "06_test_time_scaling", table.set_index(["benchmark", "curve"]),
+           "Test-time scaling with budget forcing: Control / Scaling / Performance",
+           "Paper (Table 3, AIME24, budget forcing): Control 100%, Scaling 15, Performance 56.7.")
+table
+"""),
+)
+
+NOTEBOOKS["07_wait_ablation"] = notebook(
+    md("""
+# 07 · What to append when extending thinking (Table 4)
+
+Extrapolation with 2 ignored ends of thinking, appending "Wait", "Hmm", "Alternatively" or nothing, against no
+extrapolation. The paper found "Wait" best. Values marked *unconfirmed* could not be checked against a public
+source (see `s1lib.paper`).
+"""),
+    code(MODEL_PARAM + """
+extra_strings = []  # your own strings to try beside the paper's""", tags=("parameters",)),
+    code(MODEL_SETUP + """
+from s1lib.eval.suite import evaluate_grid, results_table
+from s1lib.paper import EXTRAPOLATION
+from s1lib.plots import accuracy_bars, save
+from s1lib.report import save_table
+""" + MODEL_PICK + """
+settings = {"no extrapolation": {"ignore": 0}}
+for text in list(P.sweep.ignore_strs) + list(extra_strings):
+    settings[f'2x "{text}"' if text else "2x without string"] = {"ignore": 2, "ignore_str": text}
+results = evaluate_grid(P, {"model": spec}, settings)
+table = results_table(results, EXTRAPOLATION)
+save_table(P.profile, "07_wait_ablation", table, "Extrapolation strings (2 ignored ends)")
+table
+"""),
+    code("""
+fig = accuracy_bars(results, EXTRAPOLATION, title="Extrapolation strings, beside the paper's Table 4")
+save(fig, P.profile, "07_wait_ablation")
+fig
+"""),
+)
+
+NOTEBOOKS["08_control_methods"] = notebook(
+    md("""
+# 08 · Other ways to control thinking length (Table 3, Figure 5)
+
+Budget forcing against **token-conditional** ("Think for up to N tokens.") and **step-conditional** ("Think for
+up to N steps.") prompts, alone and combined with budget forcing, **class-conditional** prompts (think long / think
+short), and **rejection sampling** (sample at temperature 1 until the thinking fits the budget).
+
+The paper ran TCC and SCC on models fine-tuned on traces annotated with token or step counts
+(`simplescaling/token-conditional-control`, `step-conditional-control`); a model without that training sees only the
+prompt, so its TCC/SCC numbers measure prompt following, not the paper's methods. Step budgets are token budgets /
+`tokens_per_step`. The paper reports this table on AIME24.
+"""),
+    code(MODEL_PARAM + """
+benchmark = "aime24"
+tokens_per_step = 32
+rejection_tries = 4""", tags=("parameters",)),
+    code(MODEL_SETUP + """
+from s1lib.eval.tts import control_study, methods_table
+from s1lib.paper import CONTROL_METHODS
+from s1lib.plots import save, scaling_curve
+from s1lib.report import save_table
+""" + MODEL_PICK + """
+budgets = [b for b in P.sweep.budgets if b != "auto"]
+runs = control_study(P, benchmark, engine, budgets, tokens_per_step, rejection_tries)
+table = methods_table(runs, CONTROL_METHODS)
+save_table(P.profile, "08_control_methods", table, f"Control methods on {benchmark}: Control / Scaling / Performance")
+table
+"""),
+    code("""
+fig = scaling_curve({m: [(max(r["thinking_tokens"], 1), r["accuracy"]) for r in rows] for m, rows in runs.items()},
+                    title=f"{benchmark}: accuracy vs thinking tokens per control method ({P.profile})")
+save(fig, P.profile, "08_control_methods")
+fig
+"""),
+)
+
+NOTEBOOKS["09_parallel_scaling"] = notebook(
+    md("""
+# 09 · Sequential vs parallel scaling (Figure 4, right)
+
+Parallel scaling spends compute on k independent samples (temperature 1) and a majority vote; sequential scaling
+spends it on one longer trace (ignoring the end of thinking N times). Both are plotted against the average total
+tokens generated per question, so equal x means equal compute.
+"""),
+    code(MODEL_PARAM + """
+benchmark = None  # None: the profile's first benchmark
+ks = [1, 2, 4]
+ignores = [0, 1, 2]""", tags=("parameters",)),
+    code(MODEL_SETUP + """
+from s1lib.eval.tts import parallel_vs_sequential
+from s1lib.plots import save, scaling_curve
+from s1lib.report import save_table
+import pandas as pd
+""" + MODEL_PICK + """
+benchmark = benchmark or P.eval.benchmarks[0]
+lines = parallel_vs_sequential(P, benchmark, engine, ks, ignores)
+table = pd.DataFrame([r for rows in lines.values() for r in rows]).set_index(["method", "k"])
+save_table(P.profile, "09_parallel_scaling", table.round(1), f"Sequential vs parallel scaling on {benchmark}")
+table
+"""),
+    code("""
+fig = scaling_curve({m: [(max(r["total_tokens"], 1), r["accuracy"]) for r in rows] for m, rows in lines.items()},
+                    title=f"{benchmark}: accuracy vs total tokens per question ({P.profile})")
+fig.update_layout(xaxis_title="average total tokens per question")
+save(fig, P.profile, "09_parallel_scaling")
+fig
+"""),
+)
+
+NOTEBOOKS["10_report"] = notebook(
+    md("""
+# 10 · Report: your numbers beside the paper's
+
+Collects every table the other notebooks saved for this profile (`runs/<profile>/results/`) and every figure in
+`figures/<profile>/`, and writes `figures/<profile>/report.md`. Run the other notebooks first; missing ones are
+simply absent from the report.
+"""),
+    code(PARAMS, tags=("parameters",)),
+    code("""
+from s1lib.notebook import setup
+from s1lib.paper import MAIN_TABLE
+from s1lib.report import load_tables, markdown_table, write_report
+from IPython.display import Markdown, display
+
+P = setup(params_file)
+intro = (f"Model `{P.model.name}`, engine `{P.engine.name}`, budget forcing {P.forcing.model_dump(include={'max_thinking', 'ignore', 'ignore_str'})}. "
+         "Paper numbers: " + MAIN_TABLE[-3].source + ".")
+path = write_report(P.profile, intro)
+print("wrote", path)
+for table in load_tables(P.profile):
+    display(Markdown(f"### {table['title']}\n\n" + markdown_table(table["columns"], table["rows"])))
 """),
 )
 

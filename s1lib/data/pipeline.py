@@ -89,3 +89,16 @@ def decontamination_report(prepared: Prepared, examples: int = 5):
                             for r in prepared.removed], columns=["row", "against", "ngram", "question"])
     counts = removed.groupby("against").size().rename("removed").to_frame() if len(removed) else removed
     return counts, removed.head(examples)
+
+
+def ensure_selection(params, method: str) -> Path:
+    """`runs/<profile>/data/<method>.jsonl`, selected now with the profile's data settings if it is missing."""
+    from s1lib.paths import runs_dir
+
+    path = runs_dir(params.profile) / "data" / f"{method}.jsonl"
+    if not path.is_file():
+        d = params.data
+        prepared = prepare(d.pool, d.decontaminate_against, d.ngram, d.min_level)
+        write_selection(select(prepared, method, d.selection_size, d.seed, d.math_seed_length), path,
+                        {"pool": d.pool, "method": method, "n": d.selection_size, "seed": d.seed})
+    return path

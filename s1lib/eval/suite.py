@@ -43,7 +43,7 @@ def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], ben
             for benchmark in benchmarks or params.eval.benchmarks:
                 metrics = evaluate(p, benchmark, run_dir(params.profile, label, setting, benchmark), engine=engine,
                                    progress=progress)
-                results.append({"model": label, "setting": setting, **metrics})
+                results.append({"model": label, "setting": setting, "profile": params.profile, **metrics})
     return results
 
 
@@ -61,3 +61,29 @@ def results_table(results: list[dict], paper_rows=()):
         rows[f"paper: {row.setting}{mark}"] = {b: "—" if row.values.get(b) is None else f"{row.values[b]:.1f}"
                                                for b in benchmarks}
     return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("")
+
+
+def paired_table(results: list[dict], reference: str, setting: str | None = None):
+    """Accuracy of each model beside a reference model, with the paired-bootstrap 95% interval of the difference
+    (model - reference, in points), per benchmark: the form of the paper's data-ablation table."""
+    import pandas as pd
+
+    from s1lib.eval.metrics import paired_bootstrap
+    from s1lib.eval.runner import read_samples
+
+    rows = {}
+    for r in results:
+        if setting and r["setting"] != setting:
+            continue
+        ref = next(x for x in results if x["model"] == reference and x["benchmark"] == r["benchmark"]
+                   and x["setting"] == r["setting"])
+        mine = read_samples(run_dir_of(r) / "samples.jsonl")
+        theirs = {s["id"]: s["correct"] for s in read_samples(run_dir_of(ref) / "samples.jsonl")}
+        diff, lo, hi = paired_bootstrap([s["correct"] for s in mine], [theirs[s["id"]] for s in mine])
+        cell = f"{100 * r['accuracy']:.1f}" + ("" if r["model"] == reference else f" [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+        rows.setdefault(r["model"], {})[r["benchmark"]] = cell
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def run_dir_of(result: dict) -> Path:
+    return run_dir(result["profile"], result["model"], result["setting"], result["benchmark"])

@@ -23,8 +23,17 @@ def prompt_ids(tokenizer, questions: list[str]) -> list[list[int]]:
 
 def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progress: bool = True) -> list[Generation]:
     """Run budget forcing on `questions` (raw user messages) with any engine; one `Generation` per question."""
+    samples, tries = run_samples(engine, questions, forcing, progress)
+    results = [s.result(engine.tokenizer) for s in samples]
+    for r, t in zip(results, tries):
+        r.tries = t
+    return results
+
+
+def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
+    """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
     if not questions:
-        return []
+        return [], []
     tokenizer = engine.tokenizer
     vocab = Vocab.build(tokenizer, forcing)
     prompts = prompt_ids(tokenizer, questions)
@@ -42,10 +51,7 @@ def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progres
             for i, s in zip(redo, fresh):
                 samples[i], tries[i] = s, tries[i] + 1
         bar.update(len(samples))
-    results = [s.result(tokenizer) for s in samples]
-    for r, t in zip(results, tries):
-        r.tries = t
-    return results
+    return samples, tries
 
 
 def make_engine(params, tokenizer=None):
@@ -69,3 +75,15 @@ def make_engine(params, tokenizer=None):
 
         own_tokenizer = load_tokenizer(params.model.tokenizer)
     return HFEngine(model, tokenizer or own_tokenizer, batch_size=params.engine.batch_size)
+
+
+def lazy_engine(params):
+    """A zero-argument callable that makes the profile's engine on first call and returns the same one after."""
+    made = {}
+
+    def get():
+        if "engine" not in made:
+            made["engine"] = make_engine(params)
+        return made["engine"]
+
+    return get

@@ -141,6 +141,25 @@ class Sample:
         if budget is not None and budget <= 0:
             self._force_end()
 
+    @classmethod
+    def answer_branch(cls, prompt_ids: list[int], thinking: list[tuple[str, list[int]]], natural: bool,
+                      forcing: Forcing, vocab: Vocab, budget: int | None) -> "Sample":
+        """A sample whose thinking is given (segments of kind "model"/"ignore", e.g. a prefix of a longer run)
+        and that only has its end delimiter appended and its answer left to generate."""
+        s = cls(prompt_ids, forcing, vocab, budget=None)
+        s.budget = budget
+        for kind, ids in thinking:
+            if ids:
+                s._append(kind, ids)
+                s.thinking_tokens += len(ids)
+        s.n_ignored = sum(kind == "ignore" for kind, _ in thinking)
+        if natural:
+            s._append("end", vocab.natural_end)
+            s._enter_answer()
+        else:
+            s._force_end()
+        return s
+
     # -- what engines read ------------------------------------------------------------------------------
     @property
     def done(self) -> bool:

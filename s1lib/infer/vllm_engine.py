@@ -1,5 +1,7 @@
-"""The vLLM engine: one `LLM.generate` call per segment round, over token ids (`TokensPrompt`), with automatic
-prefix caching so a re-submitted sequence recomputes only its new tokens.
+"""The vLLM engine: every generation segment is a request over token ids (`TokensPrompt`). A sample whose
+segment ends is resubmitted at once with its forced text appended (continuous batching through the engine's
+`add_request` / `step` loop, so no sample waits for a slower one's round), and automatic prefix caching makes each
+resubmission recompute only its new tokens.
 
 Single-token stops go in `stop_token_ids` because vLLM's `min_tokens` suppresses only those (not stop strings);
 multi-token stops go in `stop` and are matched again on ids by `Sample.accept`. On GPUs install the `vllm`
@@ -8,6 +10,8 @@ engine need an `if __name__ == "__main__":` guard because vLLM spawns worker pro
 """
 
 from __future__ import annotations
+
+import itertools
 
 from s1lib.infer.forcing import Phase, Sample
 
@@ -46,14 +50,34 @@ class VLLMEngine:
     def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
         from vllm.inputs import TokensPrompt
 
-        while active := [s for s in samples if not s.done]:  # never an empty round (official issues #35/#95)
-            prompts = [TokensPrompt(prompt_token_ids=list(s.ids)) for s in active]
-            params = [self._params(s, temperature, top_p, seed + 7919 * i) for i, s in enumerate(active)]
-            for s, out in zip(active, self.llm.generate(prompts, params, use_tqdm=False)):
-                completion, segment = out.outputs[0], s.segment_id
-                for token in completion.token_ids:
-                    s.accept(token)
-                    if s.segment_id != segment:
-                        break
-                else:  # a string stop whose text did not line up with token ids
-                    s.end_segment("length" if completion.finish_reason == "length" else "stop")
+        engine, pending, ids = self.llm.llm_engine, {}, itertools.count()
+
+        def submit(sample: Sample, index: int) -> None:  # only unfinished samples: no empty batches (#35/#95)
+            params = self._params(sample, temperature, top_p, seed + 7919 * index)
+            request_id = f"s1-{next(ids)}"  # outputs carry this external id; vLLM adds a suffix internally
+            engine.add_request(request_id, TokensPrompt(prompt_token_ids=list(sample.ids)), params)
+            pending[request_id] = (sample, index)
+
+        for index, sample in enumerate(samples):
+            if not sample.done:
+                submit(sample, index)
+        while pending:
+            if not engine.has_unfinished_requests():
+                raise RuntimeError(f"vLLM finished every request but {len(pending)} outputs never arrived")
+            for out in engine.step():
+                key = out.request_id if out.request_id in pending else out.request_id.rsplit("-", 1)[0]
+                if out.finished and key in pending:
+                    sample, index = pending.pop(key)
+                    self._consume(sample, out.outputs[0])
+                    if not sample.done:
+                        submit(sample, index)
+
+    @staticmethod
+    def _consume(sample: Sample, completion) -> None:
+        segment = sample.segment_id
+        for token in completion.token_ids:
+            sample.accept(token)
+            if sample.segment_id != segment:
+                return
+        # every token taken and the segment still open: a string stop whose text did not line up with token ids
+        sample.end_segment("length" if completion.finish_reason == "length" else "stop")

@@ -1,0 +1,180 @@
+"""Test-time-scaling studies on a benchmark: the budget / "Wait" sweep, control methods and parallel scaling,
+each cached in `runs/<profile>/tts/` by a hash of everything that changes its samples."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from s1lib.eval.benchmarks import load_questions
+from s1lib.eval.grade import grade
+from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
+from s1lib.eval.runner import config_hash
+from s1lib.infer import Forcing, generate
+from s1lib.infer.sweep import sweep
+from s1lib.paths import runs_dir
+
+
+def _cached(path: Path, key: dict, compute):
+    digest = config_hash(key)
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        if stored.get("hash") == digest:
+            return stored["rows"]
+    rows = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"hash": digest, "key": key, "rows": rows}, indent=2))
+    return rows
+
+
+def _score(questions, gens) -> dict:
+    correct = [grade(q.kind, g.text, q.gold).correct for q, g in zip(questions, gens)]
+    acc, lo, hi = bootstrap_ci(correct)
+    n = len(gens)
+    return {"accuracy": 100 * acc, "ci_low": 100 * lo, "ci_high": 100 * hi, "n": n, "correct": correct,
+            "thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
+            "model_thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
+            "total_tokens": sum(g.thinking_tokens + g.answer_tokens for g in gens) / n,
+            "forced_end_rate": sum(g.forced_end for g in gens) / n}
+
+
+def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> list[dict]:
+    """One row per (budget, ignore count) with accuracy (%), its interval and mean thinking tokens."""
+    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    budgets = list(dict.fromkeys(params.sweep.budgets))
+    ignores = sorted({0, *params.sweep.ignores})
+    base = replace(Forcing.from_params(params.forcing), ignore=0)
+    key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions],
+           "budgets": budgets, "ignores": ignores, "forcing": params.forcing.model_dump()}
+
+    def compute():
+        results = sweep(engine(), [q.prompt for q in questions], budgets, ignores, base, progress)
+        return [{"budget": b, "ignore": k, "budget_tokens": gens[0].budget, **_score(questions, gens)}
+                for (b, k), gens in results.items()]
+
+    return _cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
+
+
+def curves(rows: list[dict]) -> dict[str, list[dict]]:
+    """The two curves of Figure 1/4: capping (no ignores, each fixed budget) and extending (ignore counts at the
+    largest budget, 'auto' when swept)."""
+    top = "auto" if any(r["budget"] == "auto" for r in rows) else max(r["budget"] for r in rows)
+    return {"budget forcing: max tokens": [r for r in rows if r["ignore"] == 0 and r["budget"] != "auto"],
+            'budget forcing: "Wait" x N': sorted([r for r in rows if r["budget"] == top], key=lambda r: r["ignore"])}
+
+
+def tts_metrics(rows: list[dict], bounds: list[tuple[float | None, float | None]]) -> dict:
+    """Control (share of settings inside their bounds, in model thinking tokens), Scaling (points per doubling of
+    thinking tokens, see `metrics.scaling`) and Performance (best accuracy) for one method's settings."""
+    return {"control": 100 * control([r["model_thinking_tokens"] for r in rows], [lo for lo, _ in bounds],
+                                     [hi for _, hi in bounds]),
+            "scaling": scaling([max(r["thinking_tokens"], 1) for r in rows], [r["accuracy"] for r in rows]),
+            "performance": performance([r["accuracy"] for r in rows]), "settings": len(rows)}
+
+
+def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[str, dict, tuple]]],
+                progress: bool = False) -> dict[str, list[dict]]:
+    """Evaluate control methods: {method: [(setting label, overrides, (a_min, a_max)), ...]}. Overrides are
+    forcing fields plus an optional `prompt_suffix` appended to each question."""
+    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    out = {}
+    for method, settings in methods.items():
+        rows = []
+        for label, overrides, bounds in settings:
+            overrides = dict(overrides)
+            suffix = overrides.pop("prompt_suffix", "")
+            forcing = replace(Forcing.from_params(params.forcing), **overrides)
+            key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions],
+                   "suffix": suffix, "forcing": forcing.__dict__}
+            path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
+            row = _cached(path, key, lambda f=forcing, s=suffix: [
+                _score(questions, generate(engine(), [q.prompt + s for q in questions], f, progress=progress))])[0]
+            rows.append({"method": method, "setting": label, "a_min": bounds[0], "a_max": bounds[1], **row})
+        out[method] = rows
+    return out
+
+
+def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignores: list[int],
+                           temperature: float = 1.0) -> dict[str, list[dict]]:
+    """Majority voting over k samples at `temperature` vs sequential scaling ("Wait" x N, greedy), each point
+    with its mean total generated tokens per question (all k samples counted for voting)."""
+    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    base = Forcing.from_params(params.forcing)
+    key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], "ks": ks,
+           "ignores": ignores, "temperature": temperature, "forcing": params.forcing.model_dump()}
+
+    def compute():
+        k_max = max(ks)
+        sampled = replace(base, ignore=0, temperature=temperature)
+        gens = generate(engine(), [q.prompt for q in questions for _ in range(k_max)], sampled, progress=False)
+        rows = []
+        for k in ks:
+            votes, tokens = [], 0
+            for i, q in enumerate(questions):
+                mine = gens[i * k_max:i * k_max + k]
+                graded = [grade(q.kind, g.text, q.gold) for g in mine]
+                votes.append(majority_at_k([g.extracted for g in graded], [g.correct for g in graded], k))
+                tokens += sum(g.thinking_tokens + g.answer_tokens for g in mine)
+            acc, lo, hi = bootstrap_ci(votes)
+            rows.append({"method": "parallel: majority vote", "k": k, "accuracy": 100 * acc, "ci_low": 100 * lo,
+                         "ci_high": 100 * hi, "total_tokens": tokens / len(questions)})
+        for n in ignores:
+            score = _score(questions, generate(engine(), [q.prompt for q in questions], replace(base, ignore=n),
+                                               progress=False))
+            rows.append({"method": 'sequential: "Wait" x N', "k": n, **{k: score[k] for k in
+                         ("accuracy", "ci_low", "ci_high", "total_tokens")}})
+        return rows
+
+    rows = _cached(runs_dir(params.profile) / "tts" / benchmark / "parallel.json", key, compute)
+    return {m: [r for r in rows if r["method"] == m] for m in dict.fromkeys(r["method"] for r in rows)}
+
+
+def sweep_table(sweeps: dict[str, list[dict]]):
+    """Control / Scaling / Performance per benchmark and curve (capping and extending)."""
+    import pandas as pd
+
+    rows = []
+    for benchmark, sweep_rows in sweeps.items():
+        for name, points in curves(sweep_rows).items():
+            m = tts_metrics(points, [(None, r["budget_tokens"]) for r in points])
+            rows.append({"benchmark": benchmark, "curve": name, **m})
+    return pd.DataFrame(rows)
+
+
+def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per_step: int = 32,
+                  rejection_tries: int = 4) -> dict[str, list[dict]]:
+    """Table 3's methods at the given token budgets: budget forcing (BF), token-conditional (TCC) and
+    step-conditional (SCC) prompts alone and with BF, class-conditional prompts (CCC: short/long), and rejection
+    sampling (RS, temperature 1). Step budgets are budget // tokens_per_step, and their usage is checked in tokens
+    at that rate. CCC's bounds come from the unprompted run: 'short' must not exceed it, 'long' must not fall
+    below it."""
+    from s1lib.infer.control import class_conditional, step_conditional, token_conditional
+
+    base = method_runs(params, benchmark, engine, {"none": [("auto", {"max_thinking": "auto"}, (None, None))]})["none"][0]
+    usage = base["model_thinking_tokens"]
+    methods = {
+        "BF": [(f"{b}", {"max_thinking": b}, (None, b)) for b in budgets],
+        "TCC": [(f"{b}", {"max_thinking": "auto", "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
+        "TCC + BF": [(f"{b}", {"max_thinking": b, "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
+        "SCC": [(f"{b // tokens_per_step} steps", {"max_thinking": "auto",
+                 "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
+        "SCC + BF": [(f"{b // tokens_per_step} steps", {"max_thinking": b,
+                      "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
+        "CCC": [("short", {"max_thinking": "auto", "prompt_suffix": class_conditional("short")}, (None, usage)),
+                ("long", {"max_thinking": "auto", "prompt_suffix": class_conditional("long")}, (usage, None))],
+        "RS": [(f"{b}", {"max_thinking": b, "temperature": 1.0, "rejection_tries": rejection_tries}, (None, b))
+               for b in budgets],
+    }
+    return method_runs(params, benchmark, engine, methods)
+
+
+def methods_table(runs: dict[str, list[dict]], paper=()):
+    """One row per method: Control / Scaling / Performance / |A|, then the paper's rows."""
+    import pandas as pd
+
+    rows = [{"method": m, **{k: v for k, v in tts_metrics(r, [(x["a_min"], x["a_max"]) for x in r]).items()}}
+            for m, r in runs.items()]
+    rows += [{"method": f"paper: {p.method}", "control": p.control, "scaling": p.scaling,
+              "performance": p.performance, "settings": p.n_budgets} for p in paper]
+    return pd.DataFrame(rows).set_index("method")

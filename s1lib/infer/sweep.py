@@ -1,0 +1,106 @@
+"""Test-time-scaling sweeps from one long generation per question.
+
+Under greedy decoding a run with a smaller thinking budget is a prefix of a run with a larger one, and a run with
+k ignored ends is a prefix of one with k + 1. So the sweep generates once per question at the largest budget and
+the largest ignore count, records where the model tried to end its thinking, and derives every setting (B, k):
+
+* walk the recorded end attempts in order: the j-th one (j <= k) is ignored if the ignore string and one more token
+  fit in B (the rule `Sample` applies), otherwise thinking ends there naturally;
+* if no end attempt falls before B, thinking is cut at B and the answer forced.
+
+Only the short answer completions are generated per distinct cut point (deduplicated across settings), as
+answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, the transformers engine prefills
+each branch once (one forward pass over the prefix, far cheaper than decoding it).
+
+Exactness: the derived settings equal independent runs token for token when decoding is batch-invariant, as it is
+for the embedded model in fp32 on CPU (tested). On GPUs, bf16/fp16 kernels and batch-size-dependent reductions
+(different batch composition between the long run and an independent run, split-K matmuls, vLLM's
+chunked prefill) can flip a near-tie argmax, after which the traces diverge; treat the sweep as an approximation
+there and spot-check a few settings with independent runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from s1lib.infer import prompt_ids, resolve_budget, run_samples
+from s1lib.infer.forcing import Forcing, Generation, Sample, Vocab
+
+
+@dataclass(frozen=True)
+class Cut:
+    at: int  # thinking tokens kept
+    natural: bool
+    n_ignored: int
+
+
+def end_attempts(sample: Sample) -> tuple[list[tuple[str, list[int]]], list[int], bool]:
+    """(thinking segments, thinking-token positions where the model tried to end, whether the last attempt ended
+    the long run naturally)."""
+    segments = [(s.kind, list(s.ids)) for s in sample.segments if s.kind in ("model", "ignore")]
+    segments += [("ignore", []) for _ in range(sample.n_ignored - sum(k == "ignore" for k, _ in segments))]
+    attempts, count = [], 0
+    for kind, ids in segments:
+        if kind == "ignore":
+            attempts.append(count)
+        count += len(ids)
+    natural = not sample.forced_end
+    if natural:
+        attempts.append(sample.thinking_tokens)
+    return segments, attempts, natural
+
+
+def cut_for(attempts: list[int], budget: int, ignore: int, ignore_len: int) -> Cut:
+    ignored = 0
+    for position in attempts:
+        if position >= budget:
+            break
+        if ignored < ignore and budget - position - ignore_len >= 1:
+            ignored += 1
+            continue
+        return Cut(position, True, ignored)
+    return Cut(budget, False, ignored)
+
+
+def _prefix(segments: list[tuple[str, list[int]]], cut: Cut, ignore_len: int) -> list[tuple[str, list[int]]]:
+    out, count, ignores = [], 0, 0
+    for kind, ids in segments:
+        if kind == "ignore":
+            if ignores == cut.n_ignored:
+                break
+            ignores += 1
+        take = ids[: max(0, cut.at - count)] if kind == "model" else ids
+        if kind == "model" and not take and count >= cut.at:
+            break
+        out.append((kind, take))
+        count += len(take)
+    return out
+
+
+def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[int], base: Forcing = Forcing(),
+          progress: bool = False) -> dict[tuple[int | str, int], list[Generation]]:
+    """{(budget, ignore count): one `Generation` per question} for every combination, from one long greedy run.
+    Budgets may include 'auto' (resolved over `questions` as the harness does)."""
+    if base.temperature != 0:
+        raise ValueError("the prefix property needs greedy decoding (temperature 0)")
+    tok = engine.tokenizer
+    vocab = Vocab.build(tok, replace(base, ignore_str=base.ignore_str))
+    prompts = prompt_ids(tok, questions)
+    resolved = {b: (resolve_budget(replace(base, max_thinking=b), vocab, [len(p) for p in prompts])) for b in budgets}
+    longest = replace(base, max_thinking=max(resolved.values()), ignore=max(ignores))
+    long_runs, _ = run_samples(engine, questions, longest, progress)
+
+    branches: dict[tuple[int, Cut], Sample] = {}
+    chosen: dict[tuple[int | str, int], list[tuple[int, Cut]]] = {}
+    for i, (sample, prompt) in enumerate(zip(long_runs, prompts)):
+        segments, attempts, _ = end_attempts(sample)
+        for b, budget in resolved.items():
+            for k in ignores:
+                cut = cut_for(attempts, budget, k, len(vocab.ignore))
+                chosen.setdefault((b, k), []).append((i, cut))
+                if (i, cut) not in branches:
+                    setting = replace(base, max_thinking=budget, ignore=k)
+                    branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut, len(vocab.ignore)),
+                                                              cut.natural, setting, vocab, budget)
+    engine.run(list(branches.values()), 0.0, 1.0, base.seed)
+    return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}

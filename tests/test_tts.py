@@ -1,0 +1,34 @@
+import pytest
+
+from s1lib.eval.tts import curves, tts_metrics
+from s1lib.infer.control import class_conditional, step_conditional, token_conditional
+
+
+def test_control_prompts_match_the_official_tasks():
+    assert token_conditional(2048) == "\n\nThink for up to 2048 tokens."
+    assert step_conditional(64) == "\n\nThink for up to 64 steps."
+    assert class_conditional("short") == ("\n\nAnswer after a short amount of thinking. Do not spend excessive time "
+                                          "double-checking your work.")
+    assert class_conditional("long").startswith("\n\nAnswer after a long amount of thinking. If you feel like you")
+    with pytest.raises(ValueError):
+        class_conditional("medium")
+
+
+def row(budget, ignore, acc, tokens):
+    return {"budget": budget, "ignore": ignore, "accuracy": acc, "thinking_tokens": tokens,
+            "model_thinking_tokens": tokens}
+
+
+def test_curves_split_capping_and_extending():
+    rows = [row(512, 0, 10, 400), row(1024, 0, 20, 900), row("auto", 0, 30, 2000), row("auto", 1, 35, 2600),
+            row("auto", 2, 36, 3000), row(512, 1, 11, 500)]
+    c = curves(rows)
+    assert [r["budget"] for r in c["budget forcing: max tokens"]] == [512, 1024]
+    assert [r["ignore"] for r in c['budget forcing: "Wait" x N']] == [0, 1, 2]
+
+
+def test_tts_metrics_hand_computed():
+    rows = [row(1000, 0, 10, 900), row(2000, 0, 30, 2100)]  # the second overshoots its cap
+    m = tts_metrics(rows, [(None, 1000), (None, 2000)])
+    assert m["control"] == 50 and m["performance"] == 30 and m["settings"] == 2
+    assert m["scaling"] == pytest.approx(20 / (1.2223924213364481))  # (30-10) / log2(2100/900)
