@@ -22,7 +22,8 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from common import ROOT, write_result
 
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
              "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
@@ -30,7 +31,6 @@ QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colo
 # The untrained embedded model ends thinking after a couple of tokens; a floor of FLOOR thinking tokens gives every
 # sequence real work before the 3 ignored ends (each followed by "Wait") and the answer.
 BUDGET, FLOOR, IGNORE, ANSWER = 256, 96, 3, 16
-ROOT = Path(__file__).resolve().parent.parent
 TAG = "RESULT "  # marks the case's result line among whatever the engines print
 
 
@@ -179,11 +179,8 @@ def main() -> None:
               f"{r.get('mean_ignored', float('nan')):>9.2f}")
     for name, value in ratios.items():
         print(f"{name:<32}{value:>6.2f}")
-    out = ROOT / "runs" / "benchmarks" / "budget_forcing.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
-                               "cases": results, "ratios": ratios}, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("budget_forcing", {"settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
+                               "cases": results, "ratios": ratios})
 
 
 if __name__ == "__main__":

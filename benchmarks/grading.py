@@ -6,13 +6,12 @@ Prints a table and writes runs/benchmarks/grading.json. Target: all 500 in under
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import write_result
+
 A = "<|im_start|>think\n...\n<|im_start|>answer\n"
 
 
@@ -59,10 +58,7 @@ def main() -> None:
         seconds, correct = timed(pairs)
         results[name] = {"answers": len(pairs), "correct": correct, "seconds": seconds, "answers_per_s": len(pairs) / seconds}
         print(f"{name:<28}{len(pairs):>8}{correct:>9}{seconds:>9.2f}{len(pairs) / seconds:>11.1f}")
-    out = ROOT / "runs" / "benchmarks" / "grading.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("grading", results)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,12 @@ under 60 s, s1K selection under 10 s, peak memory under 2 GB.
 
 from __future__ import annotations
 
-import json
 import random
 import resource
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import write_result
+
 N_POOL, N_CONTAMINATED = 59_000, 300
 # roughly the pool's mix: ~900 AIME, ~550 GPQA, ~12K MATH questions among 59K
 SOURCES = {"simplescaling/openaimath/Algebra": 0.2, "qq8933/AIME_1983_2024": 0.015, "Idavidrein/gpqa": 0.01,
@@ -77,10 +76,7 @@ def main() -> None:
           f"{results['eval_questions']} questions")
     print(f"{'s1K selection':<22}{select_s:>9.2f}  {len(sel.rows)} selected, funnel {sel.funnel}")
     print(f"{'peak memory (MB)':<22}{peak_mb:>9.0f}")
-    out = ROOT / "runs" / "benchmarks" / "selection.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("selection", results)
 
 
 if __name__ == "__main__":

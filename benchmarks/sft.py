@@ -13,9 +13,9 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, write_result
+
 TAG = "RESULT "
 LENGTHS, STEPS = (512, 1024, 2048), 3
 
@@ -83,10 +83,7 @@ def main() -> None:
                "micro-batch 4, length-sorted": padding_share(lengths, 4, True)}
     for name, share in padding.items():
         print(f"padding share, {name:<30}{100 * share:6.1f}%")
-    out = ROOT / "runs" / "benchmarks" / "sft.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"steps": results, "padding_share": padding}, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("sft", {"steps": results, "padding_share": padding})
 
 
 if __name__ == "__main__":

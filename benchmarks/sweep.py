@@ -7,12 +7,11 @@ Prints a table and writes runs/benchmarks/sweep.json.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import write_result
+
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
              "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
              "What is 2 to the power 10?"]
@@ -52,12 +51,9 @@ def main() -> None:
         print(f"{name:<26}{seconds:>9.1f}{seconds / largest_s:>11.2f}")
     print(f"sweep settings identical to independent runs: {same}/{total}; "
           f"mean thinking tokens of the largest run: {sum(g.thinking_tokens for g in largest) / len(largest):.0f}")
-    out = ROOT / "runs" / "benchmarks" / "sweep.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"budgets": BUDGETS, "ignores": IGNORES, "questions": len(QUESTIONS), "seconds": rows,
+    write_result("sweep", {"budgets": BUDGETS, "ignores": IGNORES, "questions": len(QUESTIONS), "seconds": rows,
                                "sweep_over_largest": sweep_s / largest_s, "naive_over_largest": naive_s / largest_s,
-                               "identical": [same, total]}, indent=2))
-    print(f"wrote {out.relative_to(ROOT)}")
+                               "identical": [same, total]})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from s1lib.infer.reference import reference_generate, vllm_complete  # noqa: E40
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
-QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours."]
+QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?"]
 
 
 @pytest.fixture(scope="session")

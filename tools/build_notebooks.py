@@ -265,6 +265,7 @@ from s1lib.data.select import METHODS
 from s1lib.eval.suite import evaluate_grid, paired_table, results_table
 from s1lib.paper import DATA_ABLATIONS
 from s1lib.plots import accuracy_bars, save
+from s1lib.report import save_table
 from s1lib.train import train
 
 P = setup(params_file)
@@ -275,7 +276,9 @@ models
 """),
     code("""
 results = evaluate_grid(P, models, {"budget forcing": {}})
-paired_table(results, reference="s1k")
+table = paired_table(results, reference="s1k")
+save_table(P.profile, "05_data_ablations", table, "Data ablations (Table 2): accuracy [95% paired CI of the difference from s1K]")
+table
 """),
     md("The paper's numbers for the same table (s1-32B scale; AIME24 / MATH500 / GPQA Diamond):"),
     code("""
@@ -308,6 +311,7 @@ from s1lib.notebook import setup
 from s1lib.eval.suite import NO_FORCING, evaluate_grid, results_table
 from s1lib.paper import main_row
 from s1lib.plots import accuracy_bars, save
+from s1lib.report import save_table
 from s1lib.train import find_trained
 
 P = setup(params_file)
@@ -321,7 +325,9 @@ print("models:", models, "| budget forcing:", P.forcing.model_dump(include={"max
     code("""
 results = evaluate_grid(P, models, settings)
 paper = [main_row(name) for name in ("Qwen2.5-32B-Instruct", "s1 w/o BF", "s1-32B")]
-results_table(results, paper)
+table = results_table(results, paper)
+save_table(P.profile, "04_evaluate", table, "Accuracy with and without budget forcing (Table 1)")
+table
 """),
     code("""
 fig = accuracy_bars([r for r in results if r["benchmark"] in ("aime24", "math500", "gpqa-diamond", "gsm8k")], paper,
@@ -436,7 +442,7 @@ prompt, so its TCC/SCC numbers measure prompt following, not the paper's methods
 `tokens_per_step`. The paper reports this table on AIME24.
 """),
     code(MODEL_PARAM + """
-benchmark = "aime24"
+benchmark = None  # None: aime24 (the paper's table) when the profile evaluates it, else its first benchmark
 tokens_per_step = 32
 rejection_tries = 4""", tags=("parameters",)),
     code(MODEL_SETUP + """
@@ -445,6 +451,7 @@ from s1lib.paper import CONTROL_METHODS
 from s1lib.plots import save, scaling_curve
 from s1lib.report import save_table
 """ + MODEL_PICK + """
+benchmark = benchmark or ("aime24" if "aime24" in P.eval.benchmarks else P.eval.benchmarks[0])
 budgets = [b for b in P.sweep.budgets if b != "auto"]
 runs = control_study(P, benchmark, engine, budgets, tokens_per_step, rejection_tries)
 table = methods_table(runs, CONTROL_METHODS)
@@ -513,7 +520,7 @@ intro = (f"Model `{P.model.name}`, engine `{P.engine.name}`, budget forcing {P.f
 path = write_report(P.profile, intro)
 print("wrote", path)
 for table in load_tables(P.profile):
-    display(Markdown(f"### {table['title']}\n\n" + markdown_table(table["columns"], table["rows"])))
+    display(Markdown(f"### {table['title']}\\n\\n" + markdown_table(table["columns"], table["rows"])))
 """),
 )
 

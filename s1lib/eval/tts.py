@@ -139,7 +139,7 @@ def sweep_table(sweeps: dict[str, list[dict]]):
         for name, points in curves(sweep_rows).items():
             m = tts_metrics(points, [(None, r["budget_tokens"]) for r in points])
             rows.append({"benchmark": benchmark, "curve": name, **m})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).round(1)
 
 
 def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per_step: int = 32,
@@ -177,4 +177,4 @@ def methods_table(runs: dict[str, list[dict]], paper=()):
             for m, r in runs.items()]
     rows += [{"method": f"paper: {p.method}", "control": p.control, "scaling": p.scaling,
               "performance": p.performance, "settings": p.n_budgets} for p in paper]
-    return pd.DataFrame(rows).set_index("method")
+    return pd.DataFrame(rows).set_index("method").round(1)
