@@ -130,7 +130,28 @@ def vllm_cases() -> dict:
     peak = peak_mb() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     for case in out.values():
         case["peak_mb"] = peak  # one process tree for all vLLM cases (engine core included)
+    out["agreement"] = cross_engine_agreement(engine)
     return out
+
+
+def cross_engine_agreement(vllm_engine) -> dict:
+    """Share of samples where the hf and vLLM engines produce the same tokens (fp32, greedy) over a small grid."""
+    from s1lib.infer import Forcing, generate
+    from s1lib.infer.hf import HFEngine
+    from s1lib.models import load_model
+
+    model, tok = load_model("smollm2-135m")
+    hf = HFEngine(model, tok, batch_size=8)
+    same = total = 0
+    for budget in (16, 64, "auto"):
+        for ignore in (0, 1, 3):
+            for text in ("Wait", ""):
+                f = Forcing(max_thinking=budget, ignore=ignore, ignore_str=text, max_answer=8, max_generation=256)
+                a = generate(hf, QUESTIONS, f, progress=False)
+                b = generate(vllm_engine, QUESTIONS, f, progress=False)
+                same += sum(x.token_ids == y.token_ids for x, y in zip(a, b))
+                total += len(QUESTIONS)
+    return {"identical": same, "samples": total, "share": same / total}
 
 
 def run_case(name: str, *extra: str) -> dict:
@@ -174,13 +195,16 @@ def main() -> None:
             ratios[f"vllm_bf_over_plain_b{b}"] = results[f"vllm-bf-b{b}"]["seconds"] / results[f"vllm-plain-b{b}"]["seconds"]
 
     print(f"{'case':<16}{'seconds':>9}{'tokens':>8}{'tok/s':>9}{'peak MB':>9}{'ignored':>9}")
+    agreement = results.pop("agreement", None)
     for name, r in results.items():
         print(f"{name:<16}{r['seconds']:>9.2f}{r['tokens']:>8}{r['tokens_per_s']:>9.1f}{r['peak_mb']:>9.0f}"
               f"{r.get('mean_ignored', float('nan')):>9.2f}")
     for name, value in ratios.items():
         print(f"{name:<32}{value:>6.2f}")
+    if agreement:
+        print(f"hf vs vLLM token-identical samples: {agreement['identical']}/{agreement['samples']}")
     write_result("budget_forcing", {"settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
-                               "cases": results, "ratios": ratios})
+                               "cases": results, "ratios": ratios, "hf_vllm_agreement": agreement})
 
 
 if __name__ == "__main__":

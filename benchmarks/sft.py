@@ -2,7 +2,7 @@
 512 / 1024 / 2048, with and without gradient checkpointing (each case in a fresh subprocess), and the share of
 computed tokens that are padding under the recipe's batching. Prints a table, writes runs/benchmarks/sft.json.
 
-    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py
+    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py [--only steps|padding]
 """
 
 from __future__ import annotations
@@ -60,6 +60,16 @@ def main() -> None:
         length, ckpt = sys.argv[sys.argv.index("--case") + 1].split(":")
         print(TAG + json.dumps(step_case(int(length), ckpt == "1")))
         return
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    results, padding = {}, {}
+    if only != "padding":
+        results = step_table()
+    if only != "steps":
+        padding = padding_table()
+    write_result("sft" if only is None else f"sft-{only}", {"steps": results, "padding_share": padding})
+
+
+def step_table() -> dict:
     results = {}
     print(f"{'length':>7}{'ckpt':>6}{'s/step':>9}{'tok/s':>9}{'peak MB':>9}")
     for length in LENGTHS:
@@ -72,7 +82,10 @@ def main() -> None:
             results[f"{length}{'-ckpt' if ckpt else ''}"] = {"length": length, "checkpointing": ckpt, **r}
             print(f"{length:>7}{'yes' if ckpt else 'no':>6}{r['seconds_per_step']:>9.2f}{r['tokens_per_s']:>9.0f}"
                   f"{r['peak_mb']:>9.0f}")
+    return results
 
+
+def padding_table() -> dict:
     from s1lib.data.pool import load_pool
     from s1lib.data.features import trace_lengths
 
@@ -83,7 +96,7 @@ def main() -> None:
                "micro-batch 4, length-sorted": padding_share(lengths, 4, True)}
     for name, share in padding.items():
         print(f"padding share, {name:<30}{100 * share:6.1f}%")
-    write_result("sft", {"steps": results, "padding_share": padding})
+    return padding
 
 
 if __name__ == "__main__":

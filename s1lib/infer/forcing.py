@@ -30,6 +30,7 @@ Deliberate differences from the harness, each tested:
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
@@ -92,7 +93,6 @@ class Vocab:
         stops = [ids(s) for s in forcing.stops]
         eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
         size = len(tokenizer)
-        newline_ids = frozenset(i for i in range(size) if tokenizer.convert_ids_to_tokens(i).endswith(("\n", "Ċ")))
         return cls(
             think_start=ids(forcing.think_start),
             natural_end=ids(forcing.answer_start),
@@ -103,8 +103,19 @@ class Vocab:
             stop_seqs=tuple(s for s in stops if len(s) > 1),
             answer_stop_ids=frozenset(ids(s)[0] for s in forcing.answer_stops) | eos,
             size=size,
-            ends_with_newline=newline_ids,
+            ends_with_newline=newline_token_ids(tokenizer),
         )
+
+
+_NEWLINE_IDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def newline_token_ids(tokenizer) -> frozenset[int]:
+    """Ids whose text ends with a newline (byte-level BPE writes it "Ċ"); one vocabulary scan per tokenizer."""
+    if tokenizer not in _NEWLINE_IDS:
+        tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        _NEWLINE_IDS[tokenizer] = frozenset(i for i, t in enumerate(tokens) if t and t.endswith(("\n", "Ċ")))
+    return _NEWLINE_IDS[tokenizer]
 
 
 def auto_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int:
