@@ -114,6 +114,9 @@ class TrainParams(Section):
     gradient_checkpointing: bool = False
     max_steps: int | None = Field(None, ge=1, description="stop early (smoke runs)")
     save_steps: int = Field(100, ge=1)
+    keep_checkpoints: bool = Field(False, description="keep every checkpoint-N/ (optimizer state included, ~3x the "
+                                   "model each) after final/ is written; by default only the latest is kept while "
+                                   "training, for resuming, and none afterwards")
     logging_steps: int = Field(1, ge=1)
     seed: int = 42
 

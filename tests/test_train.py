@@ -106,6 +106,7 @@ def test_cpu_smoke_training_lowers_loss_and_is_cached(tmp_path):
     assert manifest["last_loss"] < manifest["first_loss"]
     assert {"torch", "transformers", "trl"} <= set(manifest["versions"])
     assert (final / "model.safetensors").is_file() and (final / "tokenizer.json").is_file()
+    assert not list((tmp_path / "run").glob("checkpoint-*"))  # resume points are removed once final/ exists
     log_lines = (tmp_path / "run" / "log.jsonl").read_text()
     assert train(tiny_params(), tiny_subset(tmp_path), out=tmp_path / "run", progress=False) == final
     assert (tmp_path / "run" / "log.jsonl").read_text() == log_lines  # cached: nothing trained again
@@ -120,12 +121,15 @@ def test_interrupted_training_resumes_from_last_checkpoint(tmp_path):
             if state.global_step == 3:
                 raise RuntimeError("power cut")
 
-    params, subset, out = tiny_params(max_steps=4), tiny_subset(tmp_path), tmp_path / "run"
+    params, subset, out = tiny_params(max_steps=6, save_steps=1), tiny_subset(tmp_path), tmp_path / "run"
     with pytest.raises(RuntimeError, match="power cut"):
         train(params, subset, out=out, callbacks=[Crash()], progress=False)
-    assert (out / "checkpoint-2").is_dir() and not (out / "final").exists()
+    assert [p.name for p in out.glob("checkpoint-*")] == ["checkpoint-2"]  # only the latest is kept
+    assert not (out / "final").exists()
+    params.train.keep_checkpoints = True
     final = train(params, subset, out=out, progress=False)
     begins = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines() if "train_begin" in x]
     assert [b["step"] for b in begins] == [0, 2]  # the second run started from checkpoint-2
-    assert json.loads((final / "manifest.json").read_text())["steps"] == 4
-    assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3, 4]
+    assert json.loads((final / "manifest.json").read_text())["steps"] == 6
+    assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3, 4, 5, 6]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == [f"checkpoint-{i}" for i in range(2, 7)]  # kept on request

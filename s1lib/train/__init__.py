@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ def ensure_pad_token(tokenizer) -> None:
 
 
 def run_hash(params, data_hash: str) -> str:
-    key = {"model": params.model.name, "train": params.train.model_dump(exclude={"num_gpus"}), "data": data_hash}
+    key = {"model": params.model.name, "train": params.train.model_dump(exclude={"num_gpus", "keep_checkpoints"}), "data": data_hash}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -158,4 +159,12 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
             "steps": trainer.state.global_step, "first_loss": losses[0]["loss"] if losses else None,
             "last_loss": losses[-1]["loss"] if losses else None, "versions": versions(), "argv": sys.argv,
         }, indent=2))
+        if not params.train.keep_checkpoints:
+            remove_checkpoints(out)
     return final
+
+
+def remove_checkpoints(out: Path) -> None:
+    """Resume points are dead weight once final/ exists (a 135M model's checkpoint is 1.6 GB with its optimizer)."""
+    for checkpoint in out.glob("checkpoint-*"):
+        shutil.rmtree(checkpoint, ignore_errors=True)

@@ -49,6 +49,7 @@ def sft_config(train, output_dir: str, use_cpu: bool):
         logging_steps=train.logging_steps,
         save_strategy="steps",
         save_steps=train.save_steps,
+        save_total_limit=None if train.keep_checkpoints else 1,
         save_only_model=False,  # optimizer and scheduler state are needed to resume
         report_to="none",
         seed=train.seed,
