@@ -179,3 +179,22 @@ def test_sweep_cut_points_follow_the_ignore_rule():
     assert cut_for(attempts, budget=13, ignore=2, ignore_len=1) == Cut(12, True, 1)   # no room left for "Wait" + 1
     assert cut_for(attempts, budget=14, ignore=2, ignore_len=1) == Cut(14, False, 2)  # room for "Wait" and 1 token
     assert cut_for(attempts, budget=4, ignore=0, ignore_len=1) == Cut(4, False, 0)
+
+
+def test_sweep_control_keeps_the_string_and_forces_the_answer_at_once(tok):
+    from s1lib.infer.sweep import Cut, stop_cut, sweep
+
+    assert stop_cut([5, 12, 30], budget=100, k=1, ignore_len=1) == Cut(6, False, 1)  # 5 thinking + "Wait"
+    assert stop_cut([5, 12, 30], budget=100, k=2, ignore_len=1) == Cut(13, False, 2)
+    assert stop_cut([5, 12, 30], budget=8, k=2, ignore_len=1) == Cut(8, False, 1)  # no second ignore fits
+
+    script, w = stop_every(tok, 4)
+    engine = ScriptedEngine(tok, script, w)
+    results = sweep(engine, ["q?"], [100], [0, 1], Forcing(max_answer=4, ignore_str="Wait"), stop_after=[1, 2])
+    (plain,), (once,), (control1,), (control2,) = (results[k] for k in [(100, 0), (100, 1), ("stop after", 1),
+                                                                          ("stop after", 2)])
+    assert plain.text == "<|im_start|>think" + "ab" * 4 + "<|im_start|>answer7"
+    assert once.text == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "<|im_start|>answer7"
+    assert control1.text == "<|im_start|>think" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
+    assert control2.text == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
+    assert (control1.n_ignored, control1.forced_end, control1.thinking_tokens) == (1, True, 5)

@@ -8,6 +8,9 @@ the largest ignore count, records where the model tried to end its thinking, and
   fit in B (the rule `Sample` applies), otherwise thinking ends there naturally;
 * if no end attempt falls before B, thinking is cut at B and the answer forced.
 
+`stop_after=[k]` adds the control of the mechanism: ignore the end k times at the largest budget, but force the
+answer right after the k-th ignore string, so the string is there and the thinking it would have started is not.
+
 Only the short answer completions are generated per distinct cut point (deduplicated across settings), as
 answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, the transformers engine prefills
 each branch once (one forward pass over the prefix, far cheaper than decoding it).
@@ -62,6 +65,14 @@ def cut_for(attempts: list[int], budget: int, ignore: int, ignore_len: int) -> C
     return Cut(budget, False, ignored)
 
 
+def stop_cut(attempts: list[int], budget: int, k: int, ignore_len: int) -> Cut:
+    """Thinking kept up to and including the k-th ignore string, then the answer forced (the string-only control)."""
+    full = cut_for(attempts, budget, k, ignore_len)
+    if full.n_ignored < k:
+        return full  # the budget ran out before k ignores: nothing to control against
+    return Cut(attempts[k - 1] + ignore_len, False, k)
+
+
 def _prefix(segments: list[tuple[str, list[int]]], cut: Cut, ignore_len: int) -> list[tuple[str, list[int]]]:
     out, count, ignores = [], 0, 0
     for kind, ids in segments:
@@ -78,29 +89,32 @@ def _prefix(segments: list[tuple[str, list[int]]], cut: Cut, ignore_len: int) ->
 
 
 def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[int], base: Forcing = Forcing(),
-          progress: bool = False) -> dict[tuple[int | str, int], list[Generation]]:
-    """{(budget, ignore count): one `Generation` per question} for every combination, from one long greedy run.
-    Budgets may include 'auto' (resolved over `questions` as the harness does)."""
+          progress: bool = False, stop_after: list[int] = ()) -> dict[tuple, list[Generation]]:
+    """{(budget, ignore count): one `Generation` per question} for every combination, from one long greedy run,
+    plus {("stop after", k): ...} for each k in `stop_after` (at the largest budget). Budgets may include 'auto'
+    (resolved over `questions` as the harness does)."""
     if base.temperature != 0:
         raise ValueError("the prefix property needs greedy decoding (temperature 0)")
     tok = engine.tokenizer
     vocab = Vocab.build(tok, replace(base, ignore_str=base.ignore_str))
     prompts = prompt_ids(tok, questions)
     resolved = {b: (resolve_budget(replace(base, max_thinking=b), vocab, [len(p) for p in prompts])) for b in budgets}
-    longest = replace(base, max_thinking=max(resolved.values()), ignore=max(ignores))
+    top = max(resolved.values())
+    longest = replace(base, max_thinking=top, ignore=max([*ignores, *stop_after]))
     long_runs, _ = run_samples(engine, questions, longest, progress)
 
     branches: dict[tuple[int, Cut], Sample] = {}
     chosen: dict[tuple[int | str, int], list[tuple[int, Cut]]] = {}
     for i, (sample, prompt) in enumerate(zip(long_runs, prompts)):
         segments, attempts, _ = end_attempts(sample)
-        for b, budget in resolved.items():
-            for k in ignores:
-                cut = cut_for(attempts, budget, k, len(vocab.ignore))
-                chosen.setdefault((b, k), []).append((i, cut))
-                if (i, cut) not in branches:
-                    setting = replace(base, max_thinking=budget, ignore=k)
-                    branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut, len(vocab.ignore)),
-                                                              cut.natural, setting, vocab, budget)
+        settings = [(b, k, budget, cut_for(attempts, budget, k, len(vocab.ignore)))
+                    for b, budget in resolved.items() for k in ignores]
+        settings += [("stop after", k, top, stop_cut(attempts, top, k, len(vocab.ignore))) for k in stop_after]
+        for b, k, budget, cut in settings:
+            chosen.setdefault((b, k), []).append((i, cut))
+            if (i, cut) not in branches:
+                setting = replace(base, max_thinking=budget, ignore=k)
+                branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut, len(vocab.ignore)),
+                                                          cut.natural, setting, vocab, budget)
     engine.run(list(branches.values()), 0.0, 1.0, base.seed)
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
