@@ -12,8 +12,9 @@ from s1lib.paths import repo_root, runs_dir
 
 
 def notebooks(only: list[str] | None = None) -> list[Path]:
-    """The notebooks in `notebooks/`, in numeric order, optionally only those whose number or name is listed."""
-    found = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    """The notebooks in `notebooks/`, in numeric order with the report last (it collects every other notebook's
+    tables), optionally only those whose number or name is listed."""
+    found = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"), key=lambda nb: (nb.stem.endswith("_report"), nb.name))
     if only:
         found = [nb for nb in found if nb.name[:2] in only or nb.stem in only]
     return found

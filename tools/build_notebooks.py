@@ -27,6 +27,8 @@ def code(text: str, tags: tuple[str, ...] = ()):
 
 def notebook(*cells) -> nbformat.NotebookNode:
     nb = new_notebook(cells=list(cells))
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: rebuilding changes only what was edited
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
@@ -348,14 +350,18 @@ pd.DataFrame([{k: r[k] for k in ("model", "setting", "benchmark", "n", "accuracy
 
 MODEL_PARAM = PARAMS + """
 model = None  # None: the s1k model trained by 03_sft if there is one, else the profile's model"""
+SWEEP_PARAM = PARAMS + """
+model = None  # None: the miniature model (11) when the profile's sweep.task is mini-letters, else as in 04"""
 MODEL_PICK = """
-spec = model or str(find_trained(P.profile, "s1k") or P.model.name)
-P = P.model_copy(update={"model": P.model.model_copy(update={"name": spec})})
-engine = lazy_engine(P)
+P = pick_model(P, model)
+spec, engine = P.model.name, lazy_engine(P)
 print("model:", spec)"""
+SWEEP_PICK = """
+P = pick_model(P, model, task=P.sweep.task)
+spec, engine = P.model.name, lazy_engine(P)
+print("model:", spec, "| benchmarks:", P.eval.benchmarks)"""
 MODEL_SETUP = """from s1lib.infer import lazy_engine
-from s1lib.notebook import setup
-from s1lib.train import find_trained
+from s1lib.notebook import pick_model, setup
 P = setup(params_file)"""
 
 NOTEBOOKS["06_test_time_scaling"] = notebook(
@@ -369,14 +375,18 @@ question serves every setting (`s1lib.infer.sweep`); only the short forced answe
 
 Control / Scaling / Performance are the paper's metrics: the share of settings that respect their budget, the mean
 slope of the curve (points per doubling of thinking tokens), and the best accuracy.
+
+*Smoke profile* (`sweep.task: mini-letters`): the paper's benchmarks score near zero on a 135M model, so this profile
+sweeps the letter-counting task of `11_s1_in_miniature` with its fine-tuned model (trained on first use, a few
+minutes, then cached), where budget forcing really moves accuracy.
 """),
-    code(MODEL_PARAM, tags=("parameters",)),
+    code(SWEEP_PARAM, tags=("parameters",)),
     code(MODEL_SETUP + """
 from s1lib.eval.tts import curves, scaling_sweep, sweep_table
 from s1lib.paper import FIGURE1_APPROX, FIGURE1_SOURCE
 from s1lib.plots import save, scaling_curve
 from s1lib.report import save_table
-""" + MODEL_PICK + """
+""" + SWEEP_PICK + """
 sweeps = {b: scaling_sweep(P, b, engine) for b in P.eval.benchmarks}
 """),
     code("""
@@ -387,6 +397,16 @@ for benchmark, rows in sweeps.items():
     save(fig, P.profile, f"06_scaling_{benchmark}")
     fig.show()
 print("paper curve:", FIGURE1_SOURCE)
+"""),
+    md("""
+Extending thinking, setting by setting: each forced "Wait" against no forcing (paired 95% interval of the change,
+in points), beside the string-only control that appends "Wait" and forces the answer at once.
+"""),
+    code("""
+from s1lib.eval.tts import extension_table
+for benchmark, rows in sweeps.items():
+    print(benchmark)
+    display(extension_table(rows))
 """),
     code("""
 table = sweep_table(sweeps)
@@ -405,14 +425,14 @@ Extrapolation with 2 ignored ends of thinking, appending "Wait", "Hmm", "Alterna
 extrapolation. The paper found "Wait" best. Values marked *unconfirmed* could not be checked against a public
 source (see `s1lib.paper`).
 """),
-    code(MODEL_PARAM + """
+    code(SWEEP_PARAM + """
 extra_strings = []  # your own strings to try beside the paper's""", tags=("parameters",)),
     code(MODEL_SETUP + """
 from s1lib.eval.suite import evaluate_grid, results_table
 from s1lib.paper import EXTRAPOLATION
 from s1lib.plots import accuracy_bars, save
 from s1lib.report import save_table
-""" + MODEL_PICK + """
+""" + SWEEP_PICK + """
 settings = {"no extrapolation": {"ignore": 0}}
 for text in list(P.sweep.ignore_strs) + list(extra_strings):
     settings[f'2x "{text}"' if text else "2x without string"] = {"ignore": 2, "ignore_str": text}
@@ -496,6 +516,106 @@ fig = scaling_curve({m: [(max(r["total_tokens"], 1), r["accuracy"]) for r in row
 fig.update_layout(xaxis_title="average total tokens per question")
 save(fig, P.profile, "09_parallel_scaling")
 fig
+"""),
+)
+
+NOTEBOOKS["11_s1_in_miniature"] = notebook(
+    md("""
+# 11 · s1 in miniature: budget forcing that really scales accuracy, on 2 CPU cores
+
+On the embedded 135M model the paper's benchmarks score near zero, so the other smoke notebooks show the machinery
+but not the phenomenon. Here is the paper's mechanism at a scale anyone can run: the "How many r in raspberry?"
+example, generalised.
+
+* **Task**: "How many times does the letter n appear in jnninonlnn?" Held-out questions use strings that never occur
+  in training and letters that training never asks about.
+* **Traces** (s1 format): most end thinking after a quick guess, often wrong; a minority continue with "Wait", a
+  letter-by-letter recount with a running total, and the corrected answer.
+* **Training**: the project's own SFT recipe (`s1lib.train`, loss on the assistant turn), cached by content hash.
+* **Evaluation**: greedy decoding, with and without budget forcing, on the held-out questions.
+
+What this shows, honestly: **the traces teach the re-check; budget forcing elicits it.** Left alone, the model
+almost always ends thinking after its guess (most traces do); forcing "Wait" puts it on the path the minority of
+traces taught. The control appends "Wait" and forces the answer at once: if accuracy rose there too, the gain would
+come from the string, not from the thinking it starts. This is the paper's mechanism, not a claim about emergent
+reasoning.
+"""),
+    code(PARAMS, tags=("parameters",)),
+    code("""
+import pandas as pd
+from s1lib.notebook import setup
+from s1lib.mini import BENCHMARK, ensure_model, study_params
+from s1lib.mini.letters import RECOUNT_INTRO, trace_stats, training_rows
+
+P = setup(params_file)
+rows = training_rows(P.mini)
+print(trace_stats(rows), f"| {P.mini.n_test} held-out questions, letters: {P.mini.heldout_letters or '(all)'}")
+examples = [next(r for r in rows if RECOUNT_INTRO not in r["thinking_trajectories"][0]),
+            next(r for r in rows if RECOUNT_INTRO in r["thinking_trajectories"][0])]
+pd.DataFrame([{"question": r["question"], "thinking": r["thinking_trajectories"][0], "answer": r["attempt"]}
+              for r in examples])
+"""),
+    md("## Fine-tune with the s1 recipe (`mini.train`: 40 steps at batch 16 by default)"),
+    code("""
+from s1lib.plots import loss_curve, save
+from s1lib.train import read_log
+
+model = ensure_model(P)
+manifest = pd.read_json(model / "manifest.json", typ="series")
+print("model:", model, "| steps:", manifest["steps"], "| loss:", manifest["first_loss"], "->", manifest["last_loss"])
+fig = loss_curve({"mini-letters": read_log(model.parent / "log.jsonl")}, title="Miniature SFT: training loss")
+save(fig, P.profile, "11_loss")
+fig
+"""),
+    md("""
+## Budget forcing on the held-out questions
+
+One greedy generation per question at the largest budget with the most "Wait"s serves every setting
+(`s1lib.infer.sweep`): no forcing, 1-3 forced "Wait"s, each budget cap, and the string-only control.
+"""),
+    code("""
+from s1lib.eval.tts import curves, extension_table, scaling_sweep, sweep_table
+from s1lib.infer import lazy_engine
+from s1lib.report import save_table
+
+S = study_params(P, model)
+sweep_rows = scaling_sweep(S, BENCHMARK, lazy_engine(S), progress=True)
+table = extension_table(sweep_rows)
+save_table(P.profile, "11_s1_in_miniature", table, "s1 in miniature: forced 'Wait' vs no forcing (held-out questions)",
+           "Change: paired 95% bootstrap interval against no forcing, in points.")
+table
+"""),
+    code("""
+from s1lib.plots import scaling_curve
+
+series = {name: [(max(r["thinking_tokens"], 1), r["accuracy"]) for r in pts] for name, pts in curves(sweep_rows).items()}
+for k in sorted({r["ignore"] for r in sweep_rows if r["ignore"]}):
+    series[f'"Wait" x {k}, capped at each budget'] = [
+        (max(r["thinking_tokens"], 1), r["accuracy"]) for r in sweep_rows
+        if r["ignore"] == k and not r["control"] and r["budget"] != "auto"]
+fig = scaling_curve(series, None, title="s1 in miniature: accuracy vs average thinking tokens")
+save(fig, P.profile, "11_scaling")
+fig
+"""),
+    code("""
+sweep_table({BENCHMARK: sweep_rows})
+"""),
+    md("""
+## What to append (the paper's Table 4, on this task)
+
+Two ignored ends with "Wait", "Hmm", "Alternatively" or no string. The traces only ever re-check after "Wait", so
+this measures how specific the elicited behaviour is to the string it was taught with.
+"""),
+    code("""
+from s1lib.eval.suite import evaluate_grid, results_table
+from s1lib.plots import accuracy_bars
+
+settings = {"no extrapolation": {"ignore": 0}}
+for text in P.sweep.ignore_strs:
+    settings[f'2x "{text}"' if text else "2x without string"] = {"ignore": 2, "ignore_str": text}
+results = evaluate_grid(S, {"model": str(model)}, settings)
+display(results_table(results))
+accuracy_bars(results, title="s1 in miniature: extrapolation strings")
 """),
 )
 
