@@ -23,3 +23,17 @@ def setup(params_file: str, overrides: dict | None = None) -> Params:
                  f"({params.description}) · model <code>{params.model.name}</code> · engine "
                  f"<code>{params.engine.name}</code>{warning}</div>"))
     return params
+
+
+def pick_model(params: Params, model: str | None = None, task: str = "benchmarks") -> Params:
+    """The profile pointed at the model a study evaluates: `model` if given; for `task="mini-letters"` the
+    miniature model (trained once, cached) on its held-out questions; otherwise the s1k model trained by
+    03_sft if there is one, else the profile's base model."""
+    if task == "mini-letters":
+        from s1lib.mini import ensure_model, study_params
+
+        return study_params(params, model or ensure_model(params, progress=False))
+    from s1lib.train import find_trained
+
+    spec = model or find_trained(params.profile, "s1k") or params.model.name
+    return params.model_copy(update={"model": params.model.model_copy(update={"name": str(spec)})})

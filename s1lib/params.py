@@ -72,7 +72,8 @@ class ForcingParams(Section):
 
 
 class EvalParams(Section):
-    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k"]] = ["aime24", "math500", "gpqa-diamond"]
+    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k", "mini-letters"]] = [
+        "aime24", "math500", "gpqa-diamond"]
     limit: int | None = Field(None, ge=1, description="questions per benchmark (None: all)")
     subset_seed: int | None = Field(None, description="with limit: a seeded random subset instead of the first N")
     grader: Literal["rules", "llm-judge"] = "rules"
@@ -81,6 +82,9 @@ class EvalParams(Section):
 
 
 class SweepParams(Section):
+    task: Literal["benchmarks", "mini-letters"] = Field(
+        "benchmarks", description="what 06 and 07 sweep: eval.benchmarks with the s1k model, or the miniature task "
+        "with its own model (s1lib.mini; the smoke profile, where the paper's benchmarks score near zero)")
     budgets: list[int | Literal["auto"]] = [512, 1024, 2048, 4096, 8192, 16000, "auto"]
     ignores: list[int] = [1, 2, 4, 6]
     ignore_strs: list[str] = ["Wait", "Hmm", "Alternatively", ""]
@@ -121,6 +125,32 @@ class TrainParams(Section):
     seed: int = 42
 
 
+class MiniParams(Section):
+    """s1 in miniature (`s1lib.mini`): letter counting on held-out strings and letters, traces that sometimes
+    re-check after "Wait", trained with the s1 recipe and evaluated with budget forcing."""
+
+    model: str = Field("smollm2-135m", description="base model fine-tuned on the miniature traces")
+    seed: int = 0
+    n_train: int = Field(800, ge=1)
+    n_test: int = Field(200, ge=1)
+    min_length: int = Field(8, ge=2, description="letters per string")
+    max_length: int = Field(12, ge=2)
+    heldout_letters: str = Field("dkmrw", pattern="^[a-z]*$",
+                                 description="never asked about in training (they still occur inside strings)")
+    wait_fraction: float = Field(0.35, ge=0, le=1, description="traces that re-check after the quick guess")
+    guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
+    train: TrainParams = TrainParams(learning_rate=1e-4, epochs=1, global_batch_size=16, micro_batch_size=8,
+                                     bf16=False, block_size=256, max_steps=40, save_steps=10, warmup_ratio=0.05)
+    forcing: ForcingParams = ForcingParams(max_thinking="auto", max_generation=256, max_answer=16)
+    batch_size: int = Field(32, ge=1, description="hf engine batch for the study (short sequences batch well)")
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        if self.min_length > self.max_length:
+            raise ValueError(f"min_length ({self.min_length}) exceeds max_length ({self.max_length})")
+        return self
+
+
 class Params(Section):
     profile: str
     description: str = ""
@@ -131,6 +161,7 @@ class Params(Section):
     sweep: SweepParams = SweepParams()
     data: DataParams = DataParams()
     train: TrainParams = TrainParams()
+    mini: MiniParams = MiniParams()
 
 
 def _describe(err: dict[str, Any]) -> str:

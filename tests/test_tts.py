@@ -32,3 +32,34 @@ def test_tts_metrics_hand_computed():
     m = tts_metrics(rows, [(None, 1000), (None, 2000)])
     assert m["control"] == 50 and m["performance"] == 30 and m["settings"] == 2
     assert m["scaling"] == pytest.approx(20 / (1.2223924213364481))  # (30-10) / log2(2100/900)
+
+
+def test_curves_leave_out_the_string_only_controls():
+    rows = [row("auto", 0, 10, 8), row("auto", 1, 70, 40), {**row("auto", 1, 11, 9), "control": True}]
+    assert [r["accuracy"] for r in curves(rows)['budget forcing: "Wait" x N']] == [10, 70]
+
+
+def test_extension_table_pairs_every_setting_with_no_forcing():
+    from s1lib.eval.tts import extension_table
+
+    def scored(ignore, correct, control=False):
+        return {**row("auto", ignore, 100 * sum(correct) / len(correct), 10 + ignore), "control": control,
+                "correct": correct, "ci_low": 0, "ci_high": 100, "n": len(correct)}
+
+    rows = [scored(0, [1, 0, 0, 0]), scored(1, [1, 1, 1, 0]), scored(1, [1, 0, 0, 0], control=True),
+            scored(2, [1, 1, 1, 1]), {**scored(0, [0, 0, 0, 0]), "budget": 16}]
+    table = extension_table(rows)
+    assert list(table.index) == ["no forcing", '"Wait" x 1', '"Wait" x 1, then end', '"Wait" x 2']
+    assert list(table["vs no forcing"]) == [0, 50, 0, 75]
+    assert table.loc['"Wait" x 2', "change ci_low"] > 0 and table.loc['"Wait" x 1, then end', "change ci_high"] == 0
+
+
+def test_curve_series_adds_one_capped_curve_per_wait_count():
+    from s1lib.eval.tts import curve_series
+
+    rows = [row(16, 0, 10, 8), row(32, 0, 10, 8), row("auto", 0, 10, 8), row(16, 1, 12, 16), row(32, 1, 30, 32),
+            row("auto", 1, 40, 40), {**row("auto", 1, 11, 9), "control": True}]
+    assert set(curve_series(rows)) == {"budget forcing: max tokens", 'budget forcing: "Wait" x N'}
+    series = curve_series(rows, capped_waits=True)
+    assert series['"Wait" x 1, capped at each budget'] == [(16, 12), (32, 30)]
+    assert series['budget forcing: "Wait" x N'] == [(8, 10), (40, 40)]

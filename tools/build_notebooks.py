@@ -382,7 +382,7 @@ minutes, then cached), where budget forcing really moves accuracy.
 """),
     code(SWEEP_PARAM, tags=("parameters",)),
     code(MODEL_SETUP + """
-from s1lib.eval.tts import curves, scaling_sweep, sweep_table
+from s1lib.eval.tts import curve_series, scaling_sweep, sweep_table
 from s1lib.paper import FIGURE1_APPROX, FIGURE1_SOURCE
 from s1lib.plots import save, scaling_curve
 from s1lib.report import save_table
@@ -391,9 +391,8 @@ sweeps = {b: scaling_sweep(P, b, engine) for b in P.eval.benchmarks}
 """),
     code("""
 for benchmark, rows in sweeps.items():
-    series = {name: [(max(r["thinking_tokens"], 1), r["accuracy"]) for r in pts] for name, pts in curves(rows).items()}
     paper = {"s1-32B, Figure 1 (approx.)": FIGURE1_APPROX[benchmark]} if benchmark in FIGURE1_APPROX else None
-    fig = scaling_curve(series, paper, title=f"{benchmark}: accuracy vs average thinking tokens ({P.profile})")
+    fig = scaling_curve(curve_series(rows), paper, title=f"{benchmark}: accuracy vs average thinking tokens ({P.profile})")
     save(fig, P.profile, f"06_scaling_{benchmark}")
     fig.show()
 print("paper curve:", FIGURE1_SOURCE)
@@ -540,14 +539,15 @@ traces taught. The control appends "Wait" and forces the answer at once: if accu
 come from the string, not from the thinking it starts. This is the paper's mechanism, not a claim about emergent
 reasoning.
 """),
-    code(PARAMS, tags=("parameters",)),
+    code(PARAMS + """
+n_test = None  # held-out questions; None: the profile's mini.n_test (smoke: 64, to keep CI short)""", tags=("parameters",)),
     code("""
 import pandas as pd
 from s1lib.notebook import setup
 from s1lib.mini import BENCHMARK, ensure_model, study_params
 from s1lib.mini.letters import RECOUNT_INTRO, trace_stats, training_rows
 
-P = setup(params_file)
+P = setup(params_file, {"mini": {"n_test": n_test}} if n_test else None)
 rows = training_rows(P.mini)
 print(trace_stats(rows), f"| {P.mini.n_test} held-out questions, letters: {P.mini.heldout_letters or '(all)'}")
 examples = [next(r for r in rows if RECOUNT_INTRO not in r["thinking_trajectories"][0]),
@@ -574,7 +574,7 @@ One greedy generation per question at the largest budget with the most "Wait"s s
 (`s1lib.infer.sweep`): no forcing, 1-3 forced "Wait"s, each budget cap, and the string-only control.
 """),
     code("""
-from s1lib.eval.tts import curves, extension_table, scaling_sweep, sweep_table
+from s1lib.eval.tts import curve_series, extension_table, scaling_sweep, sweep_table
 from s1lib.infer import lazy_engine
 from s1lib.report import save_table
 
@@ -588,12 +588,8 @@ table
     code("""
 from s1lib.plots import scaling_curve
 
-series = {name: [(max(r["thinking_tokens"], 1), r["accuracy"]) for r in pts] for name, pts in curves(sweep_rows).items()}
-for k in sorted({r["ignore"] for r in sweep_rows if r["ignore"]}):
-    series[f'"Wait" x {k}, capped at each budget'] = [
-        (max(r["thinking_tokens"], 1), r["accuracy"]) for r in sweep_rows
-        if r["ignore"] == k and not r["control"] and r["budget"] != "auto"]
-fig = scaling_curve(series, None, title="s1 in miniature: accuracy vs average thinking tokens")
+fig = scaling_curve(curve_series(sweep_rows, capped_waits=True), None,
+                    title="s1 in miniature: accuracy vs average thinking tokens")
 save(fig, P.profile, "11_scaling")
 fig
 """),

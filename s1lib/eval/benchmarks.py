@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from s1lib.data.sources import load
 from s1lib.eval.grade import gsm8k_gold
 
-KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k"}
+KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k", "mini-letters": "integer"}
 GPQA_SEED = 0  # lm-eval seeds its global `random` with 0 before the GPQA task shuffles the choices
 
 
@@ -17,7 +17,7 @@ class Question:
     id: str
     prompt: str
     gold: str
-    kind: str  # grading kind: aime, math, gsm8k, gpqa
+    kind: str  # grading kind: aime, math, gsm8k, gpqa, integer
     meta: dict = field(default_factory=dict, compare=False)
 
 
@@ -37,9 +37,24 @@ def gpqa_questions(rows: list[dict]) -> list[Question]:
     return out
 
 
+def questions_for(params, benchmark: str) -> list[Question]:
+    """A profile's questions: `eval.limit` / `eval.subset_seed` trim the paper's benchmarks; the miniature task
+    is generated from the `mini` section (its size is `mini.n_test`)."""
+    if benchmark == "mini-letters":
+        from s1lib.mini import held_out_questions
+
+        return held_out_questions(params.mini)
+    return load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+
+
 def load_questions(benchmark: str, limit: int | None = None, subset_seed: int | None = None) -> list[Question]:
     """The benchmark's questions; with `limit`, the first N (or a seeded random N when `subset_seed` is set)."""
-    if benchmark == "aime24":
+    if benchmark == "mini-letters":
+        from s1lib.mini import held_out_questions
+        from s1lib.params import MiniParams
+
+        qs = held_out_questions(MiniParams())
+    elif benchmark == "aime24":
         qs = [Question(str(r["id"]), r["problem"], r["answer"], "aime", {"url": r.get("url")}) for r in load("aime24")]
     elif benchmark == "math500":
         qs = [Question(r["unique_id"], r["problem"], r["answer"], "math", {"subject": r["subject"], "level": r["level"]})

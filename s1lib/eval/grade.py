@@ -149,7 +149,7 @@ def gsm8k_gold(answer_field: str) -> str:
 
 
 def grade(kind: str, text: str, gold: str, official: bool = False) -> Grade:
-    """Grade a model output for a benchmark `kind` in {aime, math, gsm8k, gpqa}."""
+    """Grade a model output for a benchmark `kind` in {aime, math, gsm8k, gpqa, integer}."""
     extracted = extract_answer(text, official=official)
     if kind == "gpqa":
         letter = gpqa_letter(extracted)
@@ -158,6 +158,8 @@ def grade(kind: str, text: str, gold: str, official: bool = False) -> Grade:
         return Grade(letter, letter == gold.strip().upper())
     if extracted is None:
         return Grade(None, False)
+    if kind == "integer":  # s1lib.mini: exact integers, nothing symbolic to compare
+        return Grade(extracted, _as_int(extracted) is not None and _as_int(extracted) == _as_int(gold))
     if kind == "aime":
         value, target = _as_int(extracted), _as_int(gold)
         if value is not None and target is not None:
@@ -165,4 +167,4 @@ def grade(kind: str, text: str, gold: str, official: bool = False) -> Grade:
     if kind in ("aime", "math", "gsm8k"):
         ok, error = math_equal(gold, extracted)
         return Grade(extracted, ok, error=error)
-    raise ValueError(f"unknown benchmark kind '{kind}' (aime, math, gsm8k, gpqa)")
+    raise ValueError(f"unknown benchmark kind '{kind}' (aime, math, gsm8k, gpqa, integer)")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from s1lib.eval.benchmarks import Question, load_questions
+from s1lib.eval.benchmarks import Question, questions_for
 from s1lib.eval.grade import grade
 from s1lib.eval.metrics import bootstrap_ci, paper_thinking_tokens
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
@@ -100,7 +100,7 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     `engine` may be an engine, a zero-argument callable that makes one (called only if work is left), or None."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    questions = questions_for(params, benchmark)
     config = run_config(params, benchmark, questions)
     digest = config_hash(config)
     config_file = out / "config.json"

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from s1lib.eval.benchmarks import load_questions
+from s1lib.eval.benchmarks import questions_for
 from s1lib.eval.grade import grade
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.runner import config_hash
@@ -40,18 +40,23 @@ def _score(questions, gens) -> dict:
 
 
 def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> list[dict]:
-    """One row per (budget, ignore count) with accuracy (%), its interval and mean thinking tokens."""
-    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    """One row per (budget, ignore count) with accuracy (%), its interval and mean thinking tokens; plus, for each
+    ignore count k, a `control` row at the largest budget: the k-th ignore string is appended and the answer forced
+    at once, so any gain of the k-ignore row over it comes from the thinking the string starts, not the string."""
+    questions = questions_for(params, benchmark)
     budgets = list(dict.fromkeys(params.sweep.budgets))
     ignores = sorted({0, *params.sweep.ignores})
     base = replace(Forcing.from_params(params.forcing), ignore=0)
     key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions],
            "budgets": budgets, "ignores": ignores, "forcing": params.forcing.model_dump()}
 
+    controls = [k for k in ignores if k]
+    top = "auto" if "auto" in budgets else max(budgets)
+
     def compute():
-        results = sweep(engine(), [q.prompt for q in questions], budgets, ignores, base, progress)
-        return [{"budget": b, "ignore": k, "budget_tokens": gens[0].budget, **_score(questions, gens)}
-                for (b, k), gens in results.items()]
+        results = sweep(engine(), [q.prompt for q in questions], budgets, ignores, base, progress, stop_after=controls)
+        return [{"budget": top if b == "stop after" else b, "ignore": k, "control": b == "stop after",
+                 "budget_tokens": gens[0].budget, **_score(questions, gens)} for (b, k), gens in results.items()]
 
     return _cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
 
@@ -59,9 +64,42 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
 def curves(rows: list[dict]) -> dict[str, list[dict]]:
     """The two curves of Figure 1/4: capping (no ignores, each fixed budget) and extending (ignore counts at the
     largest budget, 'auto' when swept)."""
+    rows = [r for r in rows if not r.get("control")]
     top = "auto" if any(r["budget"] == "auto" for r in rows) else max(r["budget"] for r in rows)
     return {"budget forcing: max tokens": [r for r in rows if r["ignore"] == 0 and r["budget"] != "auto"],
             'budget forcing: "Wait" x N': sorted([r for r in rows if r["budget"] == top], key=lambda r: r["ignore"])}
+
+
+def curve_series(rows: list[dict], capped_waits: bool = False) -> dict[str, list[tuple[float, float]]]:
+    """(average thinking tokens, accuracy) per curve of `curves`, for `plots.scaling_curve`; with `capped_waits`,
+    also one curve per ignore count across the fixed budgets (extending and capping at once)."""
+    point = lambda r: (max(r["thinking_tokens"], 1), r["accuracy"])  # noqa: E731 (log axis: no zero)
+    series = {name: [point(r) for r in pts] for name, pts in curves(rows).items()}
+    if capped_waits:
+        for k in sorted({r["ignore"] for r in rows if r["ignore"]}):
+            series[f'"Wait" x {k}, capped at each budget'] = [
+                point(r) for r in rows if r["ignore"] == k and not r.get("control") and r["budget"] != "auto"]
+    return series
+
+
+def extension_table(rows: list[dict]):
+    """The extending curve as a table: no forcing, "Wait" x k, and each k's string-only control, with the paired
+    95% interval of the change against no forcing (points) and mean thinking tokens."""
+    import pandas as pd
+
+    from s1lib.eval.metrics import paired_bootstrap
+
+    top = "auto" if any(r["budget"] == "auto" for r in rows) else max(r["budget"] for r in rows if r["budget"] != "auto")
+    at_top = sorted([r for r in rows if r["budget"] == top], key=lambda r: (r["ignore"], r.get("control", False)))
+    base = next(r for r in at_top if r["ignore"] == 0)
+    table = []
+    for r in at_top:
+        name = "no forcing" if r["ignore"] == 0 else f'"Wait" x {r["ignore"]}' + (", then end" if r.get("control") else "")
+        diff, lo, hi = paired_bootstrap(r["correct"], base["correct"])
+        table.append({"setting": name, "accuracy": r["accuracy"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                      "vs no forcing": 100 * diff, "change ci_low": 100 * lo, "change ci_high": 100 * hi,
+                      "thinking tokens": r["model_thinking_tokens"], "n": r["n"]})
+    return pd.DataFrame(table).set_index("setting").round(1)
 
 
 def tts_metrics(rows: list[dict], bounds: list[tuple[float | None, float | None]]) -> dict:
@@ -77,7 +115,7 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
                 progress: bool = False) -> dict[str, list[dict]]:
     """Evaluate control methods: {method: [(setting label, overrides, (a_min, a_max)), ...]}. Overrides are
     forcing fields plus an optional `prompt_suffix` appended to each question."""
-    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    questions = questions_for(params, benchmark)
     out = {}
     for method, settings in methods.items():
         rows = []
@@ -99,7 +137,7 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
                            temperature: float = 1.0) -> dict[str, list[dict]]:
     """Majority voting over k samples at `temperature` vs sequential scaling ("Wait" x N, greedy), each point
     with its mean total generated tokens per question (all k samples counted for voting)."""
-    questions = load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
+    questions = questions_for(params, benchmark)
     base = Forcing.from_params(params.forcing)
     key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], "ks": ks,
            "ignores": ignores, "temperature": temperature, "forcing": params.forcing.model_dump()}
