@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from s1lib.data.sources import load
 from s1lib.eval.grade import gsm8k_gold
 
-KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k", "mini-letters": "integer"}
+KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k"}
 GPQA_SEED = 0  # lm-eval seeds its global `random` with 0 before the GPQA task shuffles the choices
 
 
@@ -49,12 +49,7 @@ def questions_for(params, benchmark: str) -> list[Question]:
 
 def load_questions(benchmark: str, limit: int | None = None, subset_seed: int | None = None) -> list[Question]:
     """The benchmark's questions; with `limit`, the first N (or a seeded random N when `subset_seed` is set)."""
-    if benchmark == "mini-letters":
-        from s1lib.mini import held_out_questions
-        from s1lib.params import MiniParams
-
-        qs = held_out_questions(MiniParams())
-    elif benchmark == "aime24":
+    if benchmark == "aime24":
         qs = [Question(str(r["id"]), r["problem"], r["answer"], "aime", {"url": r.get("url")}) for r in load("aime24")]
     elif benchmark == "math500":
         qs = [Question(r["unique_id"], r["problem"], r["answer"], "math", {"subject": r["subject"], "level": r["level"]})
@@ -64,7 +59,8 @@ def load_questions(benchmark: str, limit: int | None = None, subset_seed: int | 
     elif benchmark == "gsm8k":
         qs = [Question(f"gsm8k-test-{i}", r["question"], gsm8k_gold(r["answer"]), "gsm8k") for i, r in enumerate(load("gsm8k"))]
     else:
-        raise ValueError(f"unknown benchmark '{benchmark}'; choose from {', '.join(KINDS)}")
+        raise ValueError(f"unknown benchmark '{benchmark}'; choose from {', '.join(KINDS)} "
+                         f"(mini-letters is generated from a profile: questions_for(params, 'mini-letters'))")
     if limit is not None and limit < len(qs):
         if subset_seed is None:
             qs = qs[:limit]

@@ -159,7 +159,8 @@ def grade(kind: str, text: str, gold: str, official: bool = False) -> Grade:
     if extracted is None:
         return Grade(None, False)
     if kind == "integer":  # s1lib.mini: exact integers, nothing symbolic to compare
-        return Grade(extracted, _as_int(extracted) is not None and _as_int(extracted) == _as_int(gold))
+        value = _as_int(extracted)
+        return Grade(extracted, value is not None and value == _as_int(gold))
     if kind == "aime":
         value, target = _as_int(extracted), _as_int(gold)
         if value is not None and target is not None:

@@ -51,7 +51,7 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
            "budgets": budgets, "ignores": ignores, "forcing": params.forcing.model_dump()}
 
     controls = [k for k in ignores if k]
-    top = "auto" if "auto" in budgets else max(budgets)
+    top = largest_budget(budgets)
 
     def compute():
         results = sweep(engine(), [q.prompt for q in questions], budgets, ignores, base, progress, stop_after=controls)
@@ -61,11 +61,16 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
     return _cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
 
 
+def largest_budget(budgets: list[int | str]) -> int | str:
+    """'auto' when swept (it fills the context), else the largest token budget."""
+    return "auto" if "auto" in budgets else max(budgets)
+
+
 def curves(rows: list[dict]) -> dict[str, list[dict]]:
     """The two curves of Figure 1/4: capping (no ignores, each fixed budget) and extending (ignore counts at the
     largest budget, 'auto' when swept)."""
     rows = [r for r in rows if not r.get("control")]
-    top = "auto" if any(r["budget"] == "auto" for r in rows) else max(r["budget"] for r in rows)
+    top = largest_budget([r["budget"] for r in rows])
     return {"budget forcing: max tokens": [r for r in rows if r["ignore"] == 0 and r["budget"] != "auto"],
             'budget forcing: "Wait" x N': sorted([r for r in rows if r["budget"] == top], key=lambda r: r["ignore"])}
 
@@ -89,7 +94,7 @@ def extension_table(rows: list[dict]):
 
     from s1lib.eval.metrics import paired_bootstrap
 
-    top = "auto" if any(r["budget"] == "auto" for r in rows) else max(r["budget"] for r in rows if r["budget"] != "auto")
+    top = largest_budget([r["budget"] for r in rows])
     at_top = sorted([r for r in rows if r["budget"] == top], key=lambda r: (r["ignore"], r.get("control", False)))
     base = next(r for r in at_top if r["ignore"] == 0)
     table = []
