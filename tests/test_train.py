@@ -133,3 +133,29 @@ def test_interrupted_training_resumes_from_last_checkpoint(tmp_path):
     assert json.loads((final / "manifest.json").read_text())["steps"] == 6
     assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3, 4, 5, 6]
     assert sorted(p.name for p in out.glob("checkpoint-*")) == [f"checkpoint-{i}" for i in range(2, 7)]  # kept on request
+
+
+@pytest.mark.slow
+def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
+    """On CPU the trainer takes the model's own loss (trl's fused head has no CPU kernel); it must be trl's loss."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl import SFTTrainer as TrlSFTTrainer
+
+    from s1lib.models import load_tokenizer, resolve_model
+    from s1lib.train.dataset import build_dataset, load_rows
+    from s1lib.train.trainer import SFTTrainer
+
+    params = tiny_params(micro_batch_size=2)
+    tokenizer = load_tokenizer("smollm2-135m")
+    ensure_pad_token(tokenizer)
+    dataset, _, _ = build_dataset(tokenizer, load_rows(tiny_subset(tmp_path), "smoke"), 512)
+    model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
+    trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / "out"), use_cpu=True),
+                         train_dataset=dataset, processing_class=tokenizer)
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert (batch["labels"] == -100).any() and (batch["labels"] != -100).any()  # prompt masked, answer scored
+    with torch.no_grad():
+        ours = trainer.compute_loss(model, dict(batch))
+        trls = TrlSFTTrainer.compute_loss(trainer, model, dict(batch))
+    assert ours.item() == pytest.approx(trls.item(), rel=1e-4)

@@ -119,7 +119,7 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import SFTTrainer
+    from s1lib.train.trainer import SFTTrainer
 
     from s1lib.models import load_tokenizer, resolve_model
 
