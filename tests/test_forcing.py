@@ -198,3 +198,17 @@ def test_sweep_control_keeps_the_string_and_forces_the_answer_at_once(tok):
     assert control1.text == "<|im_start|>think" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
     assert control2.text == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
     assert (control1.n_ignored, control1.forced_end, control1.thinking_tokens) == (1, True, 5)
+
+
+def test_rows_that_extend_one_another_share_one_prefilled_anchor():
+    from s1lib.infer.hf import MAX_UNSHARED, share_prefixes
+
+    long_run = list(range(100, 200))
+    early_cut = long_run[:40] + [7, 8, 9]  # an answer branch cut at 40 ids, with its own forced suffix
+    own_question = long_run[:20] + [1] * (MAX_UNSHARED + 2)  # a shared system prompt, too much of its own to feed
+    short_question = long_run[:20] + [2] * MAX_UNSHARED
+    anchors, shared = share_prefixes([early_cut, long_run, own_question, short_question])
+    assert anchors == [1, 2]  # longest first: the long run anchors its branch
+    assert shared[0] == (0, 40) and shared[1] == (0, 99)  # every row keeps its last id to feed
+    assert shared[2] == (1, 20 + MAX_UNSHARED + 1)
+    assert shared[3] == (0, 20)  # the common system prompt is copied; its own 31 ids are fed

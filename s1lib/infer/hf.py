@@ -1,5 +1,6 @@
 """The transformers engine: a batched decode loop with one KV cache per batch that lives across every "Wait"
-round and the forced answer suffix, so no token is ever prefilled twice.
+round and the forced answer suffix, so no token is ever prefilled twice; rows that extend one another (a sweep's
+answer branches) share their common prefix's cache.
 
 Each step feeds one token per row: the next id of `sample.ids` the model has not seen (forced text) or, when
 there is none, a token sampled from the last logits and handed to `sample.accept`. Forced text therefore costs one
@@ -8,9 +9,56 @@ decode step per token (a handful per sample), and the prompt is the only prefill
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
+from transformers import DynamicCache
 
 from s1lib.infer.forcing import Sample
+
+MAX_UNSHARED = 32  # a row copies an anchor's cache when at most this many of its ids are left to feed
+
+
+class Padded(NamedTuple):
+    ids: torch.Tensor
+    mask: torch.Tensor
+    positions: torch.Tensor
+    lengths: list[int]
+
+
+def left_pad(seqs: list[list[int]], pad_id: int) -> Padded:
+    lengths = [len(q) for q in seqs]
+    width = max(lengths)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, q in enumerate(seqs):
+        if q:
+            ids[r, width - len(q) :] = torch.tensor(q)
+            mask[r, width - len(q) :] = 1
+    return Padded(ids, mask, (mask.cumsum(-1) - 1).clamp(min=0), lengths)
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    differ = (torch.tensor(a[:n]) != torch.tensor(b[:n])).nonzero()
+    return int(differ[0]) if len(differ) else n
+
+
+def share_prefixes(seqs: list[list[int]]) -> tuple[list[int], list[tuple[int, int]]]:
+    """(anchor rows, per row (anchor's index in anchors, leading ids taken from its cache)). Every row keeps at
+    least its last id to feed, so the final pass yields logits for every row; anchors are cached up to their
+    last id, which covers what any row sharing them takes (rows are matched longest first)."""
+    anchors: list[int] = []
+    shared: list[tuple[int, int]] = [(0, 0)] * len(seqs)
+    for r in sorted(range(len(seqs)), key=lambda r: -len(seqs[r])):
+        best = max(((a, min(common_prefix(seqs[anchors[a]], seqs[r]), len(seqs[r]) - 1))
+                    for a in range(len(anchors))), key=lambda pair: pair[1], default=(0, 0))
+        if len(seqs[r]) - 1 - best[1] <= MAX_UNSHARED:
+            shared[r] = best
+        else:
+            anchors.append(r)
+            shared[r] = (len(anchors) - 1, len(seqs[r]) - 1)
+    return anchors, shared
 
 
 class HFEngine:
@@ -33,18 +81,8 @@ class HFEngine:
     def _run_batch(self, batch: list[Sample], temperature: float, top_p: float, seed: int) -> None:
         generator = torch.Generator(device="cpu").manual_seed(seed)
         rows = list(batch)
+        cache, mask, logits = self._prefill(rows)
         fed = [len(s.ids) for s in rows]
-        width = max(fed)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, s in enumerate(rows):  # left padding
-            input_ids[r, width - fed[r] :] = torch.tensor(s.ids)
-            mask[r, width - fed[r] :] = 1
-        out = self.model(
-            input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
-            position_ids=(mask.cumsum(-1) - 1).clamp(min=0).to(self.device), use_cache=True, logits_to_keep=1,
-        )
-        cache, logits = out.past_key_values, out.logits[:, -1, :].float()
 
         while rows:
             next_tokens, keep = [], []
@@ -73,6 +111,38 @@ class HFEngine:
                 past_key_values=cache, use_cache=True,
             )
             cache, logits = out.past_key_values, out.logits[:, -1, :].float()
+
+    def _prefill(self, rows: list[Sample]):
+        """(cache, attention mask, last logits) after feeding every row's ids.
+
+        Rows that extend one another (the answer branches of one long run, `s1lib.infer.sweep`) share work: each
+        anchor row is prefilled once, a row that shares all but at most `MAX_UNSHARED` of its ids with an anchor
+        takes a copy of those keys and values, and one more forward pass feeds every row the ids it does not share."""
+        anchors, shared = share_prefixes([s.ids for s in rows])
+        first = left_pad([rows[a].ids[:-1] for a in anchors], self.pad_id)
+        out = self.model(input_ids=first.ids.to(self.device), attention_mask=first.mask.to(self.device),
+                         position_ids=first.positions.to(self.device), use_cache=True, logits_to_keep=1)
+        width = max(n for _, n in shared)
+        layers = []
+        for keys, values in ((layer.keys, layer.values) for layer in out.past_key_values.layers):
+            k = keys.new_zeros((len(rows), *keys.shape[1:2], width, keys.shape[-1]))
+            v = torch.zeros_like(k)
+            for r, (a, n) in enumerate(shared):
+                start = first.ids.shape[1] - first.lengths[a]
+                k[r, :, width - n :] = keys[a, :, start : start + n]
+                v[r, :, width - n :] = values[a, :, start : start + n]
+            layers.append((k, v))
+        cache = DynamicCache(layers)
+        rest = left_pad([s.ids[n:] for s, (_, n) in zip(rows, shared)], self.pad_id)
+        kept = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, (_, n) in enumerate(shared):
+            kept[r, width - n :] = 1
+        mask = torch.cat([kept, rest.mask], dim=1)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, width:]
+        out = self.model(input_ids=rest.ids.to(self.device), attention_mask=mask.to(self.device),
+                         position_ids=positions.to(self.device), past_key_values=cache, use_cache=True,
+                         logits_to_keep=1)
+        return out.past_key_values, mask, out.logits[:, -1, :].float()
 
     def _pick(self, logits: torch.Tensor, sample: Sample, temperature: float, top_p: float, generator) -> int:
         logits = logits[: sample.vocab.size].clone()  # never sample embedding rows past the tokenizer
