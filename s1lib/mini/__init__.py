@@ -51,9 +51,9 @@ def ensure_model(params, progress: bool = True) -> Path:
 
 
 def study_params(params, model: str | Path):
-    """The profile pointed at `model`, the held-out questions and the miniature's forcing and batch settings."""
+    """The profile pointed at `model`, the held-out questions and the miniature's precision, forcing and batch."""
     return params.model_copy(update={
-        "model": params.model.model_copy(update={"name": str(model), "tokenizer": None}),
+        "model": params.model.model_copy(update={"name": str(model), "tokenizer": None, "dtype": params.mini.dtype}),
         "forcing": params.mini.forcing,
         "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
         "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),

@@ -4,7 +4,9 @@ s1-format traces that answer with a quick guess or, in a minority, say "Wait" an
 Held-out questions use strings that never occur in training and target letters that training never asks about
 (those letters still occur inside training strings). Strings are written letter-spaced ("j n n i n o n l n n"), so
 the tokenizer gives one token per letter: spelling a BPE-merged string is beyond a 135M model, and the point is the
-re-check, not spelling.
+re-check, not spelling. The other letters are drawn from the whole alphabet, so a string reads like a word with a
+repeated letter ("jnninonlnn"); with only two to four distinct fillers, the recount lost its place in long runs of
+repeats (measured: 42% of one-"Wait" answers right instead of 62%, 64 held-out questions).
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ def query_letters(mini, split: str) -> list[str]:
 
 
 def random_item(rng: random.Random, letter: str, min_length: int, max_length: int) -> Item:
-    """A string with the target letter planted 1 .. ceil(length / 2) times among 2-4 other letters."""
+    """A string with the target letter planted 1 .. ceil(length / 2) times among other random letters."""
     length = rng.randint(min_length, max_length)
     count = rng.randint(1, (length + 1) // 2)
-    fillers = rng.sample([c for c in ALPHABET if c != letter], rng.randint(2, 4))
+    fillers = [c for c in ALPHABET if c != letter]
     chars = [letter] * count + [rng.choice(fillers) for _ in range(length - count)]
     rng.shuffle(chars)
     return Item(letter, "".join(chars))
