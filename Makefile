@@ -29,10 +29,10 @@ reproduce: install
 test: install test-unit test-notebooks
 
 test-unit: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=10 tests
 
 test-notebooks: install
-	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/
+	$(BIN)/python -m pytest -q --durations=15 --nbval-lax --nbval-current-env notebooks/
 
 benchmarks: install
 	$(BIN)/python benchmarks/budget_forcing.py

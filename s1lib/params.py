@@ -142,7 +142,7 @@ class MiniParams(Section):
     train: TrainParams = TrainParams(learning_rate=2e-4, epochs=1, global_batch_size=16, micro_batch_size=16,
                                      bf16=True, block_size=256, max_steps=40, save_steps=20, warmup_ratio=0.05)
     forcing: ForcingParams = ForcingParams(max_thinking="auto", max_generation=256, max_answer=16)
-    batch_size: int = Field(32, ge=1, description="hf engine batch for the study (short sequences batch well)")
+    batch_size: int = Field(64, ge=1, description="hf engine batch for the study (short sequences batch well)")
     dtype: Literal["float32", "bfloat16", "float16"] = Field(
         "bfloat16", description="the study's precision: the model trains in bf16 mixed precision, and bf16 halves "
                                 "the study's time on CPUs with AVX512-BF16 or AMX (use float32 on older CPUs)")

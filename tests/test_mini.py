@@ -5,7 +5,7 @@ import json
 import pytest
 
 from s1lib.eval.grade import grade
-from s1lib.mini import held_out_questions, training_params, write_training_set
+from s1lib.mini import held_out_questions, study_params, training_params, write_training_set
 from s1lib.mini.letters import RECOUNT_INTRO, Item, items, recount, trace_stats, training_rows
 from s1lib.params import MiniParams, ParamsError, load_params
 
@@ -82,3 +82,12 @@ def test_training_set_is_in_the_s1k_schema_and_tokenizes_with_the_sft_mask(tmp_p
     p = training_params(params)
     assert p.model.name == "smollm2-135m" and p.train == params.mini.train and p.train.max_steps == 40
     assert " ".join(json.loads(rows[0]["metadata"])["text"]) in rows[0]["question"]
+
+
+def test_the_study_runs_the_trained_model_in_the_miniatures_precision_on_its_questions():
+    params = load_params("params/smoke.yaml", {"mini": {"dtype": "float32"}})
+    study = study_params(params, "runs/smoke/sft/mini-letters-0/final")
+    assert study.model.name == "runs/smoke/sft/mini-letters-0/final" and study.model.dtype == "float32"
+    assert load_params("params/smoke.yaml").mini.dtype == "bfloat16"
+    assert study.eval.benchmarks == ["mini-letters"] and study.forcing == params.mini.forcing
+    assert study.engine.batch_size == params.mini.batch_size and study.engine.name == params.engine.name

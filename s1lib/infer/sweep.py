@@ -12,8 +12,8 @@ the largest ignore count, records where the model tried to end its thinking, and
 answer right after the k-th ignore string, so the string is there and the thinking it would have started is not.
 
 Only the short answer completions are generated per distinct cut point (deduplicated across settings), as
-answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, the transformers engine prefills
-each branch once (one forward pass over the prefix, far cheaper than decoding it).
+answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, and the transformers engine
+prefills a question's longest branch once and copies its cache to the branches it extends.
 
 Exactness: the derived settings equal independent runs token for token when decoding is batch-invariant, as it is
 for the embedded model in fp32 on CPU (tested). On GPUs, bf16/fp16 kernels and batch-size-dependent reductions
@@ -37,9 +37,9 @@ class Cut:
     n_ignored: int
 
 
-def end_attempts(sample: Sample) -> tuple[list[tuple[str, list[int]]], list[int], bool]:
-    """(thinking segments, thinking-token positions where the model tried to end, whether the last attempt ended
-    the long run naturally)."""
+def end_attempts(sample: Sample) -> tuple[list[tuple[str, list[int]]], list[int]]:
+    """(thinking segments, thinking-token positions where the model tried to end; the last one is where the long
+    run ended naturally, if it did)."""
     segments = [(s.kind, list(s.ids)) for s in sample.segments if s.kind in ("model", "ignore")]
     segments += [("ignore", []) for _ in range(sample.n_ignored - sum(k == "ignore" for k, _ in segments))]
     attempts, count = [], 0
@@ -47,10 +47,9 @@ def end_attempts(sample: Sample) -> tuple[list[tuple[str, list[int]]], list[int]
         if kind == "ignore":
             attempts.append(count)
         count += len(ids)
-    natural = not sample.forced_end
-    if natural:
+    if not sample.forced_end:
         attempts.append(sample.thinking_tokens)
-    return segments, attempts, natural
+    return segments, attempts
 
 
 def cut_for(attempts: list[int], budget: int, ignore: int, ignore_len: int) -> Cut:
@@ -73,7 +72,7 @@ def stop_cut(attempts: list[int], budget: int, k: int, ignore_len: int) -> Cut:
     return Cut(attempts[k - 1] + ignore_len, False, k)
 
 
-def _prefix(segments: list[tuple[str, list[int]]], cut: Cut, ignore_len: int) -> list[tuple[str, list[int]]]:
+def _prefix(segments: list[tuple[str, list[int]]], cut: Cut) -> list[tuple[str, list[int]]]:
     out, count, ignores = [], 0, 0
     for kind, ids in segments:
         if kind == "ignore":
@@ -106,7 +105,7 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
     branches: dict[tuple[int, Cut], Sample] = {}
     chosen: dict[tuple[int | str, int], list[tuple[int, Cut]]] = {}
     for i, (sample, prompt) in enumerate(zip(long_runs, prompts)):
-        segments, attempts, _ = end_attempts(sample)
+        segments, attempts = end_attempts(sample)
         settings = [(b, k, budget, cut_for(attempts, budget, k, len(vocab.ignore)))
                     for b, budget in resolved.items() for k in ignores]
         settings += [("stop after", k, top, stop_cut(attempts, top, k, len(vocab.ignore))) for k in stop_after]
@@ -114,7 +113,7 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
             chosen.setdefault((b, k), []).append((i, cut))
             if (i, cut) not in branches:
                 setting = replace(base, max_thinking=budget, ignore=k)
-                branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut, len(vocab.ignore)),
+                branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut),
                                                           cut.natural, setting, vocab, budget)
     engine.run(list(branches.values()), 0.0, 1.0, base.seed)
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
