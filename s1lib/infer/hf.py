@@ -4,7 +4,8 @@ answer branches) share their common prefix's cache.
 
 Each step feeds one token per row: the next id of `sample.ids` the model has not seen (forced text) or, when
 there is none, a token sampled from the last logits and handed to `sample.accept`. Forced text therefore costs one
-decode step per token (a handful per sample), and the prompt is the only prefill.
+decode step per token (a handful per sample), and what a row holds when its batch starts is the only prefill
+(`_prefill`: anchors first, then each row's unshared ids).
 """
 
 from __future__ import annotations
