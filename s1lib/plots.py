@@ -40,7 +40,7 @@ def scaling_curve(series: dict[str, list[tuple[float, float]]], paper: dict[str,
     for name, points in (paper or {}).items():
         xs, ys = zip(*sorted(points))
         fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"paper: {name}", line=dict(dash="dot", color=PAPER_COLOUR))
-    fig.update_layout(title=title, xaxis_type="log", xaxis_title="average thinking tokens", yaxis_title="accuracy (%)")
+    fig.update_layout(title=title, xaxis_type="log", xaxis_title="average thinking tokens (model tokenizer)", yaxis_title="accuracy (%)")
     return fig
 
 

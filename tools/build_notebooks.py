@@ -340,11 +340,19 @@ fig
     md("""
 Thinking length per run (the paper's "average thinking tokens" uses the Qwen2.5 tokenizer on the thinking lines,
 counted the same way here). Forced-end rate is the share of questions whose thinking hit the budget.
+
+**How answers are graded** (`s1lib.eval.grade`, rules in its docstrings; the official pipeline asks gpt-4o-mini
+instead). MATH500 answers are compared by symbolic equivalence (math-verify) in worker processes with a hard
+5-second limit per answer, so one pathological output is graded wrong (`timeout`) instead of stalling the run.
+Where the question demands a form ("Factor ...", "simplest radical form", "as a common fraction"; 37 of the 500
+questions), the answer must have that form too. A GPQA output that names two options as its answer is a hedge and
+is wrong; the harness would ask an LLM and default to "A". `grade_reasons` counts, per run, the answers graded wrong
+for a reason other than a plain mismatch (no answer, hedge, form, timeout, unparsable).
 """),
     code("""
 import pandas as pd
-pd.DataFrame([{k: r[k] for k in ("model", "setting", "benchmark", "n", "accuracy", "mean_thinking_tokens",
-               "forced_end_rate", "mean_ignored", "config_hash")} for r in results])
+pd.DataFrame([{k: r.get(k) for k in ("model", "setting", "benchmark", "n", "accuracy", "mean_thinking_tokens",
+               "forced_end_rate", "mean_ignored", "grade_reasons", "config_hash")} for r in results])
 """),
 )
 

@@ -1,33 +1,33 @@
-"""Answer extraction and equivalence, per benchmark.
+"""Grading: does a model output's final answer equal the reference answer?
 
-Extraction follows the official tasks (`lm_eval/tasks/{aime,openai_math,gpqa}/utils.py` of simplescaling/s1):
+Reading the answer is `s1lib.eval.answers` (boxes, "Answer:" lines, multiple-choice letters); this module compares.
 
-1. the answer section: text after the last `<|im_start|>answer\\n` (else after the last `<|im_start|>`, minus its
-   first line; else the whole text);
-2. the last `\\boxed{...}` (or `\\fbox{...}`, or `\\boxed x`) in it;
-3. else the text after "Answer:".
+| kind | compared by |
+|---|---|
+| `aime`, `integer` | numeric value (`025` = `25` = `25.0`), else symbolic equivalence |
+| `gsm8k` | numeric value, units after the number ignored (`18 dollars` = `18`), else symbolic equivalence |
+| `math` | exact string after normalisation, numeric value, else symbolic equivalence (`math-verify`); then the form |
+|        | the question demands, when it demands one (`s1lib.eval.form`) |
+| `gpqa` | the option letter (`answers.read_choice`); a hedge between options is wrong |
 
-Step 3 differs on purpose. The official regex `(?i)Answer\\s*:\\s*(.*)` with DOTALL matches once and returns
-everything after the *first* "Answer:"; here the *last* "Answer:" is used and only its line is kept. Pass
-`official=True` to get the harness's behaviour (also GPQA's default of "A" when no letter is found).
-
-Equivalence: AIME by integer value (`025` = `25`); MATH500 and GSM8K by exact normalised string, then `math-verify`
-(called with its signal-based timeouts off and a timeout of our own, so it works outside the main thread; a hang or
-a parse error counts as wrong and is logged, never raised); GPQA by letter.
+Normalisation keeps case (`X` is not `x`, `\\Pi` is not `\\pi`). Symbolic equivalence runs in worker processes with a
+hard time limit (`s1lib.eval.verify`): one pathological answer is graded wrong with `reason="timeout"` and never
+stalls an evaluation. Every wrong grade that is not a plain mismatch says why in `reason` ("no answer", "hedge: A, B",
+"timeout", "unparsable: ...", "form: ...", a guard such as "power too large to compute").
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
-logging.getLogger("math_verify").setLevel(logging.ERROR)  # it warns on every call that we time out ourselves
+from s1lib.eval.answers import (ANSWER_SPLIT, answer_section, clean_statement, extract_answer,  # noqa: F401
+                                last_boxed, read_choice)
+from s1lib.eval.form import form_problem
+from s1lib.eval.verify import TIMEOUT_S, equal_many
 
-ANSWER_SPLIT = "<|im_start|>answer\n"
-VERIFY_TIMEOUT_S = 5.0
+KINDS = ("aime", "math", "gsm8k", "gpqa", "integer")
 
 
 @dataclass
@@ -35,50 +35,7 @@ class Grade:
     extracted: str | None
     correct: bool
     grader: str = "rules"
-    error: str | None = None
-
-
-def answer_section(text: str) -> str:
-    if ANSWER_SPLIT in text:
-        return text.split(ANSWER_SPLIT)[-1]
-    if "<|im_start|>" in text:
-        tail = text.split("<|im_start|>")[-1]
-        return tail.split("\n", 1)[1] if "\n" in tail else tail
-    return text
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} / \\fbox{...} (balanced braces), or of `\\boxed x` up to `$`."""
-    starts = [m for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text)]
-    spaced = text.rfind("\\boxed ")
-    if spaced >= 0 and (not starts or spaced > starts[-1].start()):
-        return text[spaced + len("\\boxed "):].split("$")[0].strip()
-    if not starts:
-        return None
-    i = start = starts[-1].end()
-    depth = 1
-    while i < len(text):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[start:i].strip()
-        i += 1
-    return None  # unbalanced: the model was cut off inside the box
-
-
-def extract_answer(text: str, official: bool = False) -> str | None:
-    section = answer_section(text)
-    boxed = last_boxed(section)
-    if boxed is not None:
-        return boxed
-    if official:
-        found = re.findall(r"(?i)Answer\s*:\s*(.*)", section, re.DOTALL)
-        return found[-1].strip() if found else None
-    found = list(re.finditer(r"(?i)answer\s*:\**\s*", section))
-    if not found:
-        return None
-    tail = section[found[-1].end():].strip()
-    line = next((ln for ln in tail.splitlines() if ln.strip()), "")
-    return line.strip().strip("*").strip() or None
+    reason: str | None = None  # why it is wrong without a verdict on the value (None: graded normally)
 
 
 def _normalise(s: str) -> str:
@@ -86,61 +43,50 @@ def _normalise(s: str) -> str:
     s = re.sub(r"\\text\{\s*([^{}]*?)\s*\}", r"\1", s)
     s = re.sub(r"\\(?:left|right|displaystyle|!|,|;)", "", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("^\\circ", "").replace("^{\\circ}", "")
-    s = re.sub(r"\s+", "", s).rstrip(".")
-    return s.lower()
+    return re.sub(r"\s+", "", s).rstrip(".")
 
 
-def _as_int(s: str | None) -> int | None:
+_NUMBER = re.compile(r"(?:\\?\$)?\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)")
+
+
+def _number(s: str | None, units: bool = False) -> float | None:
+    """The value of a plain number (`1,200`, `$5`, `18.00`); with `units`, words after it are allowed
+    (`18 dollars`, `5 cm`, `25\\%`)."""
     if s is None:
         return None
-    s = _normalise(s).replace(",", "").lstrip("+")
-    return int(s) if re.fullmatch(r"-?\d+", s) else None
-
-
-def _run_with_timeout(fn, timeout: float):
-    """Run `fn` in a daemon thread; (result, error). A call still running after `timeout` is abandoned."""
-    box: dict = {}
-
-    def target():
-        try:
-            box["value"] = fn()
-        except Exception as err:  # math-verify parse failures are answers we cannot read: wrong, logged
-            box["error"] = f"{type(err).__name__}: {err}"
-
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        return None, f"timeout after {timeout:.0f} s"
-    return box.get("value"), box.get("error")
-
-
-def math_equal(gold: str, pred: str, timeout: float = VERIFY_TIMEOUT_S) -> tuple[bool, str | None]:
-    """Is `pred` the same mathematical answer as `gold`? (both already extracted, LaTeX or plain)."""
-    if _normalise(gold) == _normalise(pred):
-        return True, None
-    from math_verify import LatexExtractionConfig, parse, verify
-
-    def check():
-        config = [LatexExtractionConfig(boxed_match_priority=0)]
-        g = parse(f"\\boxed{{{gold}}}", extraction_config=config, parsing_timeout=None, raise_on_error=True)
-        p = parse(f"\\boxed{{{pred}}}", extraction_config=config, parsing_timeout=None, raise_on_error=True)
-        if not g or not p:
-            raise ValueError(f"math-verify found no expression in {'gold' if not g else 'prediction'}")
-        return bool(verify(g, p, timeout_seconds=None, raise_on_error=True))
-
-    ok, error = _run_with_timeout(check, timeout)
-    if error:
-        log.info("math-verify could not compare gold %r with %r: %s", gold, pred, error)
-    return bool(ok), error
-
-
-def gpqa_letter(extracted: str | None) -> str | None:
-    if extracted is None:
+    s = re.sub(r"\\text\{([^{}]*)\}", r" \1", s).replace("{,}", ",").replace("\\!", "").strip().strip("$").strip()
+    m = _NUMBER.match(s)
+    if not m:
         return None
-    s = _normalise(extracted).upper()
-    m = re.match(r"^\(?([A-D])\)?(?:[.):]|$)", s) or re.match(r"^(?:OPTION|CHOICE)?\(?([A-D])\)?\b", s)
-    return m.group(1) if m else None
+    rest = s[m.end():].strip().rstrip(".")
+    if rest and not (units and re.fullmatch(r"(?:\\?%|[A-Za-z][A-Za-z .]*)", rest)):
+        return None
+    return float(m.group(1).replace(",", ""))
+
+
+def _final_number(s: str) -> float | None:
+    """For integer-answer kinds: the one number a short statement ends on ("m+n = 73", "the value is 73");
+    None when it names several ("18 dollars and 50 cents") or none."""
+    tail = re.split(r"=", s)[-1]
+    numbers = re.findall(r"(?<![\w.])[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w.^_])", tail)
+    if len(numbers) != 1 or re.search(r"[\^_\\]", tail):
+        return None
+    return float(numbers[0].replace(",", ""))
+
+
+def _symbols(s: str) -> set[str]:
+    """LaTeX commands and one-letter variables of an answer, outside text."""
+    s = re.sub(r"\\(?:text|mathrm|textbf|operatorname|mbox)\s*\{[^{}]*\}", " ", _normalise(s))
+    commands = set(re.findall(r"\\[A-Za-z]+", s))
+    return commands | set(re.findall(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ", s)))
+
+
+def _case_conflict(gold: str, pred: str) -> bool:
+    """Does `pred` write a symbol of `gold` in another case (`X` for `x`, `\\Pi` for `\\pi`)? math-verify
+    equates them; in mathematics they are different symbols."""
+    ours, theirs = _symbols(gold), _symbols(pred)
+    lowered = {t.lower() for t in ours}
+    return any(t not in ours and t.lower() in lowered for t in theirs)
 
 
 def gsm8k_gold(answer_field: str) -> str:
@@ -148,24 +94,96 @@ def gsm8k_gold(answer_field: str) -> str:
     return answer_field.split("####")[-1].strip().replace(",", "")
 
 
-def grade(kind: str, text: str, gold: str, official: bool = False) -> Grade:
-    """Grade a model output for a benchmark `kind` in {aime, math, gsm8k, gpqa, integer}."""
-    extracted = extract_answer(text, official=official)
+def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
+    """The grade when rules decide it; None when symbolic equivalence must (the answer is in `extracted`)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown benchmark kind '{kind}' ({', '.join(KINDS)})")
     if kind == "gpqa":
-        letter = gpqa_letter(extracted)
-        if letter is None and official:
-            letter = "A"  # the harness's fallback once its LLM extraction fails
-        return Grade(letter, letter == gold.strip().upper())
+        if official:
+            letter = (extract_answer(text, official=True) or "").strip().upper()
+            letter = letter if letter in ("A", "B", "C", "D") else "A"  # the harness's default
+            return Grade(letter, letter == gold.strip().upper())
+        letter, reason = read_choice(text)
+        return Grade(letter, letter == gold.strip().upper(), reason=reason)
+    extracted = extract_answer(text, official=official)
     if extracted is None:
-        return Grade(None, False)
-    if kind == "integer":  # s1lib.mini: exact integers, nothing symbolic to compare
-        value = _as_int(extracted)
-        return Grade(extracted, value is not None and value == _as_int(gold))
-    if kind == "aime":
-        value, target = _as_int(extracted), _as_int(gold)
-        if value is not None and target is not None:
-            return Grade(extracted, value == target)
-    if kind in ("aime", "math", "gsm8k"):
-        ok, error = math_equal(gold, extracted)
-        return Grade(extracted, ok, error=error)
-    raise ValueError(f"unknown benchmark kind '{kind}' (aime, math, gsm8k, gpqa, integer)")
+        return Grade(None, False, reason="no answer")
+    if _normalise(extracted) == _normalise(gold):
+        return Grade(extracted, True)
+    units = kind in ("aime", "gsm8k", "integer")
+    value, target = _number(extracted, units=units), _number(gold, units=units)
+    if value is None and units:
+        value = _final_number(extracted)
+    if value is not None and target is not None:
+        return Grade(extracted, value == target)
+    if _case_conflict(gold, extracted):
+        return Grade(extracted, False)
+    return None
+
+
+def grade_many(items: Sequence[tuple], official: bool = False, timeout: float = TIMEOUT_S) -> list[Grade]:
+    """Grade many `(kind, output, gold)` or `(kind, output, gold, question)` at once: the answers that need
+    symbolic equivalence are compared in parallel by the worker pool."""
+    grades: list[Grade | None] = []
+    pending: list[int] = []
+    for i, (kind, text, gold, *_) in enumerate(items):
+        grades.append(_by_rules(kind, text, gold, official))
+        if grades[-1] is None:
+            pending.append(i)
+    extracted = {i: extract_answer(items[i][1], official=official) for i in pending}
+    verdicts = equal_many([(items[i][2], extracted[i]) for i in pending], timeout=timeout)
+    for i, (ok, reason) in zip(pending, verdicts):
+        grades[i] = Grade(extracted[i], ok, reason=reason)
+    for (kind, _, gold, *question), g in zip(items, grades):
+        if kind == "math" and g.correct and question and not official:
+            problem = form_problem(question[0], gold, g.extracted)
+            if problem:
+                g.correct, g.reason = False, problem
+    return grades  # type: ignore[return-value]
+
+
+def grade(kind: str, text: str, gold: str, official: bool = False, question: str | None = None) -> Grade:
+    """Grade a model output for a benchmark `kind` in {aime, math, gsm8k, gpqa, integer}; with `question`, a
+    MATH answer must also have the form the question demands."""
+    return grade_many([(kind, text, gold, question)], official=official)[0]
+
+
+def math_equal(gold: str, pred: str, timeout: float = TIMEOUT_S) -> tuple[bool, str | None]:
+    """Is `pred` the same mathematical answer as `gold`? (both already extracted) -> (equal, reason)."""
+    if _normalise(gold) == _normalise(pred):
+        return True, None
+    return equal_many([(gold, pred)], timeout=timeout)[0]
+
+
+def canonical_answers(kind: str, answers: Sequence[str | None]) -> list[str | None]:
+    """Each answer replaced by the first earlier answer it equals (as grading compares them), so votes count
+    equivalence classes: `["7", "25", "025"]` -> `["7", "25", "25"]`."""
+    def key(a: str) -> object:
+        if kind == "gpqa":
+            return a
+        value = _number(a, units=kind in ("aime", "gsm8k", "integer"))
+        return value if value is not None else _normalise(a)
+
+    firsts: dict[object, str] = {}
+    for a in answers:
+        if a is not None:
+            firsts.setdefault(key(a), a)
+    reps = list(firsts.values())
+    merged = {r: r for r in reps}
+    symbolic = reps if kind in ("math", "gsm8k") else []
+    pairs = [(a, b) for i, a in enumerate(symbolic) for b in symbolic[i + 1:]
+             if isinstance(key(a), str) or isinstance(key(b), str)]  # two numbers are already told apart
+    for (a, b), (same, _) in zip(pairs, equal_many(pairs)):
+        if same and merged[b] == b:
+            merged[b] = merged[a]
+    return [None if a is None else merged[firsts[key(a)]] for a in answers]
+
+
+def reason_counts(reasons: Sequence[str | None]) -> dict[str, int]:
+    """How many grades had each kind of reason ("timeout", "hedge", "form", ...), for metrics.json."""
+    counts: dict[str, int] = {}
+    for r in reasons:
+        if r:
+            name = re.split(r"[:(]", r, maxsplit=1)[0].strip()
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))

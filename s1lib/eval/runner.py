@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from s1lib.eval.benchmarks import Question, questions_for
-from s1lib.eval.grade import grade
+from s1lib.eval.grade import Grade, grade_many, reason_counts
 from s1lib.eval.metrics import bootstrap_ci, paper_thinking_tokens
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
@@ -91,6 +91,8 @@ def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> d
         "benchmark": config["benchmark"], "n": n, "accuracy": acc, "ci_low": lo, "ci_high": hi,
         "mean_thinking_tokens": mean("paper_thinking_tokens"), "mean_model_thinking_tokens": mean("thinking_tokens"),
         "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
+        "grade_reasons": reason_counts([s.get("grade_reason") for s in samples]),
+        "grade_timeouts": sum(s.get("grade_reason") == "timeout" for s in samples),
         "config_hash": config_hash(config), "config": config, "versions": versions(), **(extra or {}),
     }
 
@@ -126,8 +128,10 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
             step = params.engine.batch_size if engine.name == "hf" else len(todo)
             for i in range(0, len(todo), step):
                 chunk = todo[i:i + step]
-                for q, g in zip(chunk, generate(engine, [q.prompt for q in chunk], forcing, progress=False)):
-                    row = _sample_row(q, g, params.eval)
+                gens = generate(engine, [q.prompt for q in chunk], forcing, progress=False)
+                grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(chunk, gens)])
+                for q, g, result in zip(chunk, gens, grades):
+                    row = _sample_row(q, g, result, params.eval)
                     _append(fh, row)
                     done[q.id] = row
                     tokens += g.thinking_tokens + g.answer_tokens
@@ -157,8 +161,7 @@ def _forcing_for(params, tokenizer, questions: list[Question]) -> Forcing:
     return forcing
 
 
-def _sample_row(q: Question, g, eval_params) -> dict:
-    result = grade(q.kind, g.text, q.gold)
+def _sample_row(q: Question, g, result: Grade, eval_params) -> dict:
     if eval_params.grader == "llm-judge" and not result.correct and result.extracted is not None:
         from s1lib.eval.judge import judge_equivalent
 
@@ -166,7 +169,7 @@ def _sample_row(q: Question, g, eval_params) -> dict:
     return {
         "id": q.id, "prompt": q.prompt, "gold": q.gold, "kind": q.kind, "text": g.text, "thinking": g.thinking,
         "answer": g.answer, "extracted": result.extracted, "correct": result.correct, "grader": result.grader,
-        "grade_error": result.error, "thinking_tokens": g.thinking_tokens, "paper_thinking_tokens": paper_thinking_tokens(g.text),
+        "grade_reason": result.reason, "thinking_tokens": g.thinking_tokens, "paper_thinking_tokens": paper_thinking_tokens(g.text),
         "answer_tokens": g.answer_tokens, "n_ignored": g.n_ignored, "forced_end": g.forced_end, "budget": g.budget,
         "tries": g.tries,
     }

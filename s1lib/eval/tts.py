@@ -1,5 +1,11 @@
 """Test-time-scaling studies on a benchmark: the budget / "Wait" sweep, control methods and parallel scaling,
-each cached in `runs/<profile>/tts/` by a hash of everything that changes its samples."""
+each cached in `runs/<profile>/tts/` by a hash of everything that changes its samples.
+
+Thinking tokens in every table and plot here are counted with the model's own tokenizer (`thinking_tokens`), the
+unit budgets are enforced in, so Control, Scaling and the x axes agree. The paper's count (Qwen2.5 tokenizer, the
+official line rule) stays in every row as `paper_thinking_tokens`; for s1-32B, a Qwen model, the two differ only by
+the line rule.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from s1lib.eval.benchmarks import questions_for
-from s1lib.eval.grade import grade
+from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.runner import config_hash
 from s1lib.infer import Forcing, generate
@@ -16,8 +22,11 @@ from s1lib.infer.sweep import sweep
 from s1lib.paths import runs_dir
 
 
+ROWS_VERSION = 2  # bump when the rows' fields change, so stale caches are recomputed
+
+
 def _cached(path: Path, key: dict, compute):
-    digest = config_hash(key)
+    digest = config_hash({**key, "rows_version": ROWS_VERSION})
     if path.is_file():
         stored = json.loads(path.read_text())
         if stored.get("hash") == digest:
@@ -29,12 +38,14 @@ def _cached(path: Path, key: dict, compute):
 
 
 def _score(questions, gens) -> dict:
-    correct = [grade(q.kind, g.text, q.gold).correct for q, g in zip(questions, gens)]
+    grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(questions, gens)])
+    correct = [r.correct for r in grades]
     acc, lo, hi = bootstrap_ci(correct)
     n = len(gens)
     return {"accuracy": 100 * acc, "ci_low": 100 * lo, "ci_high": 100 * hi, "n": n, "correct": correct,
-            "thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
-            "model_thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
+            "grade_reasons": [r.reason for r in grades],
+            "thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
+            "paper_thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
             "total_tokens": sum(g.thinking_tokens + g.answer_tokens for g in gens) / n,
             "forced_end_rate": sum(g.forced_end for g in gens) / n}
 
@@ -103,14 +114,14 @@ def extension_table(rows: list[dict]):
         diff, lo, hi = paired_bootstrap(r["correct"], base["correct"])
         table.append({"setting": name, "accuracy": r["accuracy"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                       "vs no forcing": 100 * diff, "change ci_low": 100 * lo, "change ci_high": 100 * hi,
-                      "thinking tokens": r["model_thinking_tokens"], "n": r["n"]})
+                      "thinking tokens": r["thinking_tokens"], "n": r["n"]})
     return pd.DataFrame(table).set_index("setting").round(1)
 
 
 def tts_metrics(rows: list[dict], bounds: list[tuple[float | None, float | None]]) -> dict:
-    """Control (share of settings inside their bounds, in model thinking tokens), Scaling (points per doubling of
-    thinking tokens, see `metrics.scaling`) and Performance (best accuracy) for one method's settings."""
-    return {"control": 100 * control([r["model_thinking_tokens"] for r in rows], [lo for lo, _ in bounds],
+    """Control (share of settings inside their bounds), Scaling (points per doubling of thinking tokens, see
+    `metrics.scaling`) and Performance (best accuracy) for one method's settings; both counts in model tokens."""
+    return {"control": 100 * control([r["thinking_tokens"] for r in rows], [lo for lo, _ in bounds],
                                      [hi for _, hi in bounds]),
             "scaling": scaling([max(r["thinking_tokens"], 1) for r in rows], [r["accuracy"] for r in rows]),
             "performance": performance([r["accuracy"] for r in rows]), "settings": len(rows)}
@@ -156,8 +167,9 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
             votes, tokens = [], 0
             for i, q in enumerate(questions):
                 mine = gens[i * k_max:i * k_max + k]
-                graded = [grade(q.kind, g.text, q.gold) for g in mine]
-                votes.append(majority_at_k([g.extracted for g in graded], [g.correct for g in graded], k))
+                graded = grade_many([(q.kind, g.text, q.gold, q.prompt) for g in mine])
+                answers = canonical_answers(q.kind, [g.extracted for g in graded])  # vote on equivalence classes
+                votes.append(majority_at_k(answers, [g.correct for g in graded], k))
                 tokens += sum(g.thinking_tokens + g.answer_tokens for g in mine)
             acc, lo, hi = bootstrap_ci(votes)
             rows.append({"method": "parallel: majority vote", "k": k, "accuracy": 100 * acc, "ci_low": 100 * lo,
@@ -195,7 +207,7 @@ def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per
     from s1lib.infer.control import class_conditional, step_conditional, token_conditional
 
     base = method_runs(params, benchmark, engine, {"none": [("auto", {"max_thinking": "auto"}, (None, None))]})["none"][0]
-    usage = base["model_thinking_tokens"]
+    usage = base["thinking_tokens"]
     methods = {
         "BF": [(f"{b}", {"max_thinking": b}, (None, b)) for b in budgets],
         "TCC": [(f"{b}", {"max_thinking": "auto", "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
