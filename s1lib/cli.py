@@ -1,4 +1,10 @@
-"""`s1lib` command line: generate, eval, select, train, reproduce."""
+"""`s1lib` command line: generate, eval, select, train, reproduce.
+
+Every error a user can cause (`s1lib.errors.UserError`: a params file or flag that does not validate, a dataset row
+or file that cannot be read, a model that does not load, a run folder made with other settings) prints one line
+naming the file, row, field or flag, and exits 2; `--debug` shows the traceback. Ctrl-C exits 130 and, for eval
+and train, the same command resumes.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import argparse
 import json
 import sys
 
-from s1lib.params import ParamsError, load_params, profile_file
+from s1lib.errors import UserError
+from s1lib.params import load_params, profile_file
 
 
 def _budget(value: str):
@@ -28,7 +35,7 @@ def _add_forcing_args(p: argparse.ArgumentParser) -> None:
 
 def _params(args, overrides: dict):
     source = args.params or profile_file(args.profile)
-    return load_params(source, overrides)
+    return load_params(source, overrides, overrides_from="command-line flags")
 
 
 def _overrides(args) -> dict:
@@ -39,7 +46,7 @@ def _overrides(args) -> dict:
         forcing["max_thinking"] = None
     model = {"name": args.model} if getattr(args, "model", None) else {}
     engine = {"name": args.engine} if getattr(args, "engine", None) else {}
-    if getattr(args, "batch_size", None):
+    if getattr(args, "batch_size", None) is not None:
         engine["batch_size"] = args.batch_size
     return {k: v for k, v in {"forcing": forcing, "model": model, "engine": engine}.items() if v}
 
@@ -61,18 +68,14 @@ def cmd_generate(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from s1lib.eval.runner import EvalError, evaluate
+    from s1lib.eval.runner import evaluate
 
     overrides = _overrides(args)
     ev = {k: v for k, v in {"limit": args.limit, "subset_seed": args.subset_seed, "grader": args.grader}.items() if v is not None}
     if ev:
         overrides["eval"] = ev
     params = _params(args, overrides)
-    try:
-        metrics = evaluate(params, args.benchmark, args.out)
-    except EvalError as err:
-        print(f"s1lib: {err}", file=sys.stderr)
-        return 2
+    metrics = evaluate(params, args.benchmark, args.out)
     keys = ("benchmark", "n", "accuracy", "ci_low", "ci_high", "mean_thinking_tokens", "forced_end_rate", "config_hash")
     print(json.dumps({k: metrics[k] for k in keys}))
     return 0
@@ -87,6 +90,8 @@ def cmd_select(args) -> int:
     sel = select(prepared, args.method, args.n, args.seed, params.data.math_seed_length)
     for problem in prepared.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    for note in sel.notes:
+        print(f"s1lib select: {note}", file=sys.stderr)
     rows_path, summary_path = write_selection(sel, args.out, {
         "pool": args.pool, "method": args.method, "n": args.n, "seed": args.seed,
         "decontaminated_against": sorted(set(args.against or params.data.decontaminate_against) - set(prepared.skipped_eval_sets)),
@@ -113,8 +118,18 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+REFUSED = ("Refused before any work, with one message naming the file, key or flag (exit 2): unknown or mistyped "
+           "params keys; sweep budgets that are not increasing positive numbers; counts and sizes below their minimum "
+           "(--batch-size 0); max_generation beyond engine.max_model_len; a prompt or thinking budget longer than the "
+           "model's context; dataset and training rows that are not UTF-8, not JSON or miss a field (named by file "
+           "and line); run folders holding samples or checkpoints of other settings; a training set whose prompts "
+           "all fill the block size. `s1lib --debug <command>` shows the traceback instead.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.")
+    parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.",
+                                     epilog=REFUSED)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors too")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_profile(p):
@@ -122,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--params", help="a params file instead of a profile name")
         return p
 
-    g = with_profile(sub.add_parser("generate", help="answer questions with budget forcing"))
+    g = with_profile(sub.add_parser("generate", help="answer questions with budget forcing", epilog=REFUSED))
     g.add_argument("question", nargs="+")
     g.add_argument("--model", help="hub id, local directory or alias (default: the profile's)")
     g.add_argument("--engine", choices=["hf", "vllm"])
@@ -130,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_forcing_args(g)
     g.set_defaults(func=cmd_generate)
 
-    e = with_profile(sub.add_parser("eval", help="evaluate on a benchmark (resumable)"))
+    e = with_profile(sub.add_parser("eval", help="evaluate on a benchmark (resumable)", epilog=REFUSED))
     e.add_argument("--benchmark", required=True, choices=["aime24", "math500", "gpqa-diamond", "gsm8k"])
     e.add_argument("--out", required=True, help="run folder: samples.jsonl, metrics.json, config.json")
     e.add_argument("--model")
@@ -142,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_forcing_args(e)
     e.set_defaults(func=cmd_eval)
 
-    s = with_profile(sub.add_parser("select", help="decontaminate a pool and select a training subset"))
+    s = with_profile(sub.add_parser("select", help="decontaminate a pool and select a training subset", epilog=REFUSED + (
+        " Never more rows than --n: where benchmark seeds alone exceed it, the n longest seeds are kept, and a line "
+        "on stderr says so.")))
     s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1 or smoke-pool")
     s.add_argument("--method", default="s1k", choices=["s1k", "random", "diverse", "longest", "full"])
     s.add_argument("--n", type=int, default=1000)
@@ -151,13 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="JSONL file for the rows; the summary goes beside it")
     s.set_defaults(func=cmd_select)
 
-    t = with_profile(sub.add_parser("train", help="fine-tune with the s1 recipe (resumable, cached by content hash)"))
+    t = with_profile(sub.add_parser("train", help="fine-tune with the s1 recipe (resumable, cached by content hash)",
+                                    epilog=REFUSED))
     t.add_argument("--subset", required=True,
                    help="a JSONL file, a selection in runs/<profile>/data/ (s1k, random, ...), or a pool name")
     t.add_argument("--out", help="run folder (default: runs/<profile>/sft/<subset>-<hash>)")
     t.set_defaults(func=cmd_train)
 
-    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill"))
+    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
     r.set_defaults(func=cmd_reproduce)
     return parser
@@ -167,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ParamsError as err:
-        print(f"s1lib: {err}", file=sys.stderr)
+    except UserError as err:
+        if args.debug:
+            raise
+        print(f"s1lib {args.command}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"s1lib {args.command}: interrupted (eval and train resume when run again with the same flags)",
+              file=sys.stderr)
+        return 130
 

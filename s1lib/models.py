@@ -12,10 +12,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from s1lib.errors import UserError
 from s1lib.paths import cache_dir
 
 
-class ModelError(RuntimeError):
+class ModelError(UserError, RuntimeError):
     """A model spec that cannot be resolved or loaded; the message says what to install or set."""
 
 

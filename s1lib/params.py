@@ -12,10 +12,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from s1lib.errors import UserError
 from s1lib.paths import resolve
 
 
-class ParamsError(ValueError):
+class ParamsError(UserError, ValueError):
     """A params file that does not validate; the message names the file and every bad key."""
 
 
@@ -27,7 +28,8 @@ class ModelParams(Section):
     name: str = Field("smollm2-135m", description="hub id, local directory or embedded alias")
     tokenizer: str | None = Field(None, description="tokenizer to use instead of the model's (s1 evaluated with Qwen's)")
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    device: str = "cpu"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$",
+                        description="a torch device: cpu, cuda, cuda:N, mps or xpu")
 
 
 class EngineParams(Section):
@@ -89,9 +91,26 @@ class SweepParams(Section):
     ignores: list[int] = [1, 2, 4, 6]
     ignore_strs: list[str] = ["Wait", "Hmm", "Alternatively", ""]
 
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, v):
+        numbers = [b for b in v if b != "auto"]
+        if any(b < 1 for b in numbers):
+            raise ValueError(f"token budgets must be >= 1 (got {v})")
+        if numbers != sorted(set(numbers)) or v.count("auto") > 1 or ("auto" in v and v[-1] != "auto"):
+            raise ValueError(f"budgets must be increasing, without repeats, with 'auto' (if any) last (got {v})")
+        return v
+
+    @field_validator("ignores")
+    @classmethod
+    def _ignores(cls, v):
+        if any(k < 0 for k in v) or len(set(v)) != len(v):
+            raise ValueError(f"ignore counts must be >= 0 and distinct (got {v})")
+        return v
+
 
 class DataParams(Section):
-    pool: str = Field("pool-59k", description="dataset name from s1lib.data.sources")
+    pool: str = Field("pool-59k", description="a pool from s1lib.data.pool.POOLS")
     train_set: str = Field("s1K", description="dataset or selection used for SFT")
     decontaminate_against: list[str] = ["aime24", "math500", "gpqa-diamond"]
     ngram: int = Field(8, ge=1)
@@ -99,6 +118,15 @@ class DataParams(Section):
     seed: int = 0
     min_level: int = Field(3, ge=1, le=5, description="difficulty proxy where no model-correctness columns exist")
     math_seed_length: int = Field(5600, ge=0, description="MATH traces longer than this are benchmark seeds")
+
+    @field_validator("pool")
+    @classmethod
+    def _known_pool(cls, v):
+        from s1lib.data.pool import POOLS
+
+        if v not in POOLS:
+            raise ValueError(f"unknown pool '{v}'; choose from {', '.join(POOLS)}")
+        return v
 
 
 class TrainParams(Section):
@@ -123,6 +151,14 @@ class TrainParams(Section):
                                    "training, for resuming, and none afterwards")
     logging_steps: int = Field(1, ge=1)
     seed: int = 42
+
+    @model_validator(mode="after")
+    def _batch_arithmetic(self):
+        per_step = self.micro_batch_size * max(1, self.num_gpus)
+        if self.global_batch_size % per_step:
+            raise ValueError(f"global_batch_size ({self.global_batch_size}) must be a multiple of micro_batch_size "
+                             f"x GPUs ({self.micro_batch_size} x {max(1, self.num_gpus)} = {per_step})")
+        return self
 
 
 class MiniParams(Section):
@@ -156,8 +192,12 @@ class MiniParams(Section):
         return self
 
 
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # profile and run names become folder names under runs/
+
+
 class Params(Section):
-    profile: str
+    profile: str = Field(pattern=NAME, max_length=64,
+                         description="a name (letters, digits, _ . -), used as the folder runs/<profile>/")
     description: str = ""
     model: ModelParams = ModelParams()
     engine: EngineParams = EngineParams()
@@ -167,6 +207,14 @@ class Params(Section):
     data: DataParams = DataParams()
     train: TrainParams = TrainParams()
     mini: MiniParams = MiniParams()
+
+    @model_validator(mode="after")
+    def _fits_the_context(self):
+        limit = self.engine.max_model_len
+        if limit is not None and self.forcing.max_generation > limit:
+            raise ValueError(f"forcing.max_generation ({self.forcing.max_generation}) exceeds engine.max_model_len "
+                             f"({limit}): 'auto' budgets would run past the context")
+        return self
 
 
 def _describe(err: dict[str, Any]) -> str:
@@ -193,18 +241,30 @@ def _merge(base: dict, overrides: dict) -> dict:
     return out
 
 
-def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Params:
-    """Read and validate a profile; `overrides` (nested dicts, e.g. from a notebook cell) win over the file."""
+def _flat(tree: dict, prefix: str = "") -> list[str]:
+    return [k for key, v in tree.items() for k in (_flat(v, f"{prefix}{key}.") if isinstance(v, dict) else [f"{prefix}{key}"])]
+
+
+def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
+                overrides_from: str = "overrides") -> Params:
+    """Read and validate a profile; `overrides` (nested dicts, e.g. from command-line flags or a notebook cell) win
+    over the file. The file is validated on its own first, so an error names whichever of the two is wrong."""
     file = resolve(path)
     if not file.is_file():
         raise ParamsError(f"{path}: no such params file (profiles live in params/, e.g. params/smoke.yaml)")
     try:
-        data = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as err:
+        text = file.read_text()
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ParamsError(f"{file}: not valid YAML: {err}") from None
+    if data is None:
+        raise ParamsError(f"{path}: the file is empty (a profile needs at least `profile: <name>`)")
     if not isinstance(data, dict):
         raise ParamsError(f"{file}: expected a mapping of sections at the top level, got {type(data).__name__}")
-    return validate(_merge(data, overrides or {}), source=str(path))
+    params = validate(data, source=str(path))
+    if not overrides:
+        return params
+    return validate(_merge(data, overrides), source=f"{overrides_from} ({', '.join(_flat(overrides))}) over {path}")
 
 
 def profile_file(profile: str) -> Path:

@@ -1,4 +1,4 @@
-"""Where things live: the repository root, per-profile run folders and the user cache."""
+"""Where things live: the repository root, per-profile run folders and the user cache; and writing there safely."""
 
 from __future__ import annotations
 
@@ -36,3 +36,10 @@ def cache_dir() -> Path:
     path = Path(root).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `path` so that a kill leaves the old file or the new one, never half of either."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

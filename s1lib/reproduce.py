@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from s1lib.errors import UserError
 from s1lib.params import load_params
 from s1lib.paths import repo_root, runs_dir
 
@@ -16,6 +17,9 @@ def notebooks(only: list[str] | None = None) -> list[Path]:
     tables), optionally only those whose number or name is listed."""
     found = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"), key=lambda nb: (nb.stem.endswith("_report"), nb.name))
     if only:
+        unknown = [o for o in only if not any(nb.name[:2] == o or nb.stem == o for nb in found)]
+        if unknown:
+            raise UserError(f"no notebook matches {', '.join(unknown)}; notebooks: {', '.join(nb.stem for nb in found)}")
         found = [nb for nb in found if nb.name[:2] in only or nb.stem in only]
     return found
 

@@ -23,10 +23,18 @@ def _mirror(tmp_path, monkeypatch, name, lines):
 def test_malformed_row_names_dataset_row_and_field(tmp_path, monkeypatch):
     good = {"question": "q", "answer": "a"}
     _mirror(tmp_path, monkeypatch, "gsm8k_test.jsonl", [json.dumps(good), json.dumps({"question": 3, "answer": "a"})])
-    with pytest.raises(DataError, match=r"gsm8k .*row 1 field 'question' should be str, got int"):
+    with pytest.raises(DataError, match=r"gsm8k .*line 2 field 'question' should be str, got int"):
         load("gsm8k")
     _mirror(tmp_path, monkeypatch, "gsm8k_test.jsonl", [json.dumps(good), json.dumps({"question": "q"})])
-    with pytest.raises(DataError, match=r"row 1 has no field 'answer'"):
+    with pytest.raises(DataError, match=r"gsm8k_test.jsonl\): line 2 has no field 'answer'"):
+        load("gsm8k")
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_dataset_and_line(tmp_path, monkeypatch):
+    good = json.dumps({"question": "q", "answer": "a"}).encode()
+    (tmp_path / "gsm8k_test.jsonl").write_bytes(good + b"\n" + good.replace(b'"q"', b'"q\xff"') + b"\n")
+    monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=r"gsm8k: .*gsm8k_test.jsonl line 2 is not valid UTF-8 \(byte 0xff"):
         load("gsm8k")
 
 
@@ -60,7 +68,7 @@ def s1k_row(**changes):
 def test_s1k_schema_on_built_rows(tmp_path, monkeypatch):
     ds = sources.REGISTRY["s1K"]
     assert check_schema([s1k_row(), s1k_row(solution=None)], ds)
-    with pytest.raises(DataError, match="row 1 field 'thinking_trajectories' should be list"):
+    with pytest.raises(DataError, match="row 2 field 'thinking_trajectories' should be list"):
         check_schema([s1k_row(), s1k_row(thinking_trajectories="t")], ds)
     with pytest.raises(DataError, match="field 'gemini_length' should be int"):
         check_schema([s1k_row(gemini_length="long")], ds)

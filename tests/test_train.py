@@ -149,7 +149,7 @@ def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
     params = tiny_params(micro_batch_size=2)
     tokenizer = load_tokenizer("smollm2-135m")
     ensure_pad_token(tokenizer)
-    dataset, _, _ = build_dataset(tokenizer, load_rows(tiny_subset(tmp_path), "smoke"), 512)
+    dataset = build_dataset(tokenizer, load_rows(tiny_subset(tmp_path), "smoke"), 512).dataset
     model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
     trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / "out"), use_cpu=True),
                          train_dataset=dataset, processing_class=tokenizer)

@@ -72,7 +72,7 @@ def load_pool(name: str) -> list[dict]:
     if name == "s1K-1.1":  # r1 traces in the common columns, so the pipeline reads one schema
         return [{**r, "thinking_trajectories": [r["deepseek_thinking_trajectory"]], "attempt": r["deepseek_attempt"]}
                 for r in sources.load(name)]
-    raise ValueError(f"unknown pool '{name}'; choose from {', '.join(POOLS)}")
+    raise sources.DataError(f"unknown pool '{name}'; choose from {', '.join(POOLS)}")
 
 
 def check_rows(rows: list[dict]) -> Checked:

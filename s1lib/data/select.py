@@ -34,6 +34,7 @@ class Selection:
     funnel: list[tuple[str, int]]
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> count
     n_seeds: int = 0
+    notes: list[str] = field(default_factory=list)  # what a user should know about how n was met
 
 
 def quality_filter(rows: list[dict]) -> tuple[list[dict], list[dict], dict[str, int]]:
@@ -78,6 +79,11 @@ def s1k(rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 
     hard = [r for r in clean if r["hard"]]
     rng = np.random.default_rng(seed)
     seeds = [r for r in hard if is_seed(r, math_seed_length)]
+    notes = []
+    if len(seeds) > n:  # the official notebook keeps every seed and would return more rows than asked
+        notes.append(f"{len(seeds)} benchmark seeds (MATH traces longer than math_seed_length={math_seed_length}) "
+                     f"exceed n={n}: kept the {n} longest; raise math_seed_length to have fewer seeds")
+        seeds = sorted(seeds, key=lambda r: r["length"], reverse=True)[:n]
     selected = {r["qhash"]: r for r in seeds}
     pool: dict[str, list[dict]] = {}
     for r in hard:
@@ -102,7 +108,7 @@ def s1k(rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 
     funnel = [("pool", len(rows)), ("quality: features", len(rows) - dropped["missing feature"]),
               ("quality: strings", len(clean)), ("difficulty", len(hard)), ("benchmark seeds", len(seeds)),
               ("selected", len(selected))]
-    return Selection(list(selected.values()), funnel, dropped, len(seeds))
+    return Selection(list(selected.values()), funnel, dropped, len(seeds), notes)
 
 
 def ablation(rows: list[dict], method: str, n: int = 1000, seed: int = 0, math_seed_length: int = 5600) -> Selection:

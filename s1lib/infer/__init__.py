@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tqdm.auto import tqdm
 
+from s1lib.errors import UserError
 from s1lib.format import chat_prompt, encode
 from s1lib.infer.forcing import Forcing, Generation, Sample, Vocab, auto_budget
 
@@ -19,6 +20,31 @@ def resolve_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) ->
 def prompt_ids(tokenizer, questions: list[str]) -> list[list[int]]:
     """Chat-template prompts (generation prompt included, think delimiter not yet) as token ids."""
     return [encode(tokenizer, chat_prompt(tokenizer, q)) for q in questions]
+
+
+class ContextError(UserError, ValueError):
+    """A prompt or a thinking budget that does not fit the model's context."""
+
+
+def check_context(context: int | None, prompts: list[list[int]], budget: int | None, forcing: Forcing,
+                  vocab: Vocab) -> None:
+    """Refuse, before any decoding, what would run past the model's context (the transformers engine would
+    silently produce garbage there; vLLM refuses such a request)."""
+    if not context:
+        return
+    delimiters = len(vocab.think_start) + len(vocab.newline) + len(vocab.forced_end)
+    for i, p in enumerate(prompts, 1):
+        if len(p) + delimiters + 1 > context:
+            raise ContextError(f"question {i}: its prompt is {len(p):,} tokens, which with the thinking delimiters "
+                               f"leaves no room in the model's context of {context:,} tokens; shorten the question")
+    longest = max(len(p) for p in prompts)
+    thinking = budget if budget is not None else forcing.max_generation
+    if longest + delimiters + thinking > context:
+        what = (f"a thinking budget of {budget:,} tokens" if budget is not None
+                else f"uncapped thinking (max_generation {forcing.max_generation:,})")
+        raise ContextError(f"{what} after the longest prompt ({longest:,} tokens) needs "
+                           f"{longest + delimiters + thinking:,} tokens, more than the model's context of {context:,}; "
+                           f"lower --max-thinking / forcing.max_thinking (or max_generation, which 'auto' fills)")
 
 
 def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progress: bool = True) -> list[Generation]:
@@ -38,6 +64,7 @@ def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool =
     vocab = Vocab.build(tokenizer, forcing)
     prompts = prompt_ids(tokenizer, questions)
     budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
+    check_context(getattr(engine, "context_length", None), prompts, budget, forcing, vocab)
     samples = [Sample(p, forcing, vocab, budget) for p in prompts]
     tries = [1] * len(samples)
     with tqdm(total=len(samples), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:

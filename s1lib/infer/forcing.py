@@ -21,7 +21,8 @@ Deliberate differences from the harness, each tested:
 * The budget counts every thinking token, ignore strings included, and is never exceeded (the harness gives each
   round the full budget and truncates ids afterwards, so the logged text could run past what the answer saw).
 * An ignore string is appended only if it fits in the remaining budget with room for one more token; otherwise the
-  end stands. No segment is ever requested with a budget of zero or less (official issue #53).
+  end stands and the ignores left undone are counted (`n_ignore_skipped`). No segment is ever requested with a
+  budget of zero or less (official issue #53).
 * Stops may be multi-token strings (issue #102): they are matched on token ids as they are accepted.
 * A sampled id outside the tokenizer's vocabulary (embedding rows past the vocabulary, README known issue) ends
   the segment like a stop and is never re-fed.
@@ -146,6 +147,7 @@ class Sample:
         self.thinking_tokens = 0  # model tokens + ignore-string tokens inside the think block
         self.answer_tokens = 0
         self.n_ignored = 0
+        self.n_ignore_skipped = 0  # ignores asked for but not done: the string no longer fit the budget
         self.forced_end = False
         self._segment_len = 0  # tokens accepted in the current generation segment
         self._min_segment = 0  # the current segment must reach this length before a stop counts
@@ -245,6 +247,7 @@ class Sample:
             self.thinking_tokens += len(self.vocab.ignore)
             self._restart_segment(min_tokens=1)
             return
+        self.n_ignore_skipped = self.forcing.ignore - self.n_ignored
         self._append("end", self.vocab.natural_end)
         self._enter_answer()
 
@@ -298,6 +301,7 @@ class Sample:
             thinking_tokens=self.thinking_tokens,
             answer_tokens=self.answer_tokens,
             n_ignored=self.n_ignored,
+            n_ignore_skipped=self.n_ignore_skipped,
             forced_end=self.forced_end,
             budget=self.budget,
             token_ids=self.ids[self.prompt_len:],
@@ -315,6 +319,7 @@ class Generation:
     thinking_tokens: int  # model tokenizer, ignore strings included
     answer_tokens: int
     n_ignored: int
+    n_ignore_skipped: int  # ignores left undone because the string did not fit the remaining budget
     forced_end: bool
     budget: int | None
     token_ids: list[int]

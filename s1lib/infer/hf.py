@@ -54,7 +54,7 @@ def share_prefixes(seqs: list[list[int]]) -> tuple[list[int], list[tuple[int, in
     for r in sorted(range(len(seqs)), key=lambda r: -len(seqs[r])):
         best = max(((a, min(common_prefix(seqs[anchors[a]], seqs[r]), len(seqs[r]) - 1))
                     for a in range(len(anchors))), key=lambda pair: pair[1], default=(0, 0))
-        if len(seqs[r]) - 1 - best[1] <= MAX_UNSHARED:
+        if anchors and len(seqs[r]) - 1 - best[1] <= MAX_UNSHARED:  # the longest row is always an anchor
             shared[r] = best
         else:
             anchors.append(r)
@@ -70,6 +70,7 @@ class HFEngine:
         self.batch_size = batch_size
         self.device = next(model.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.context_length = getattr(model.config, "max_position_embeddings", None)
         self.progress = progress  # optional callable(n_tokens) for progress bars
 
     def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:

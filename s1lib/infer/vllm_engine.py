@@ -35,6 +35,7 @@ class VLLMEngine:
             enable_prefix_caching=True, seed=seed,
         )
         self.tokenizer = self.llm.get_tokenizer()
+        self.context_length = self.llm.llm_engine.model_config.max_model_len
 
     def _params(self, s: Sample, temperature: float, top_p: float, seed: int):
         from vllm import SamplingParams

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from s1lib.paths import repo_root, runs_dir
+from s1lib.errors import UserError
+from s1lib.paths import repo_root, runs_dir, write_atomic
 from s1lib.train.dataset import build_dataset, load_rows
 from s1lib.train.recipe import grad_accumulation, sft_config, total_steps
 
@@ -40,9 +41,52 @@ def ensure_pad_token(tokenizer) -> None:
     raise ValueError(f"no pad token distinct from EOS ({tokenizer.eos_token}); add one of {PAD_CANDIDATES}")
 
 
+class TrainError(UserError, RuntimeError):
+    """A run folder that holds a training run made with other settings."""
+
+
+def run_key(params, data_hash: str) -> dict:
+    """Everything that changes the trained weights (not the GPU count: the batch arithmetic keeps the global batch)."""
+    return {"model": params.model.name, "train": params.train.model_dump(exclude={"num_gpus", "keep_checkpoints"}),
+            "data": data_hash}
+
+
 def run_hash(params, data_hash: str) -> str:
-    key = {"model": params.model.name, "train": params.train.model_dump(exclude={"num_gpus", "keep_checkpoints"}), "data": data_hash}
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(run_key(params, data_hash), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(old) | set(new))
+    out = []
+    for k in keys:
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _changed(a, b, f"{prefix}{k}.")
+        elif a != b:
+            out.append(f"{prefix}{k}: {a!r} -> {b!r}")
+    return out
+
+
+def pin_run_folder(out: Path, key: dict, digest: str) -> None:
+    """Tie `out` to one training run (`run.json`), so a checkpoint is only ever resumed by the settings that made
+    it; refuse a folder whose run.json, checkpoints or final model came from other settings."""
+    marker = out / "run.json"
+    old = None
+    if marker.is_file():
+        try:
+            old = json.loads(marker.read_text())
+        except json.JSONDecodeError:
+            old = None
+    if old is not None and old.get("run_hash") != digest:
+        changed = "; ".join(_changed(old.get("key", {}), key)) or "unknown"
+        raise TrainError(f"{out} holds a training run with other settings ({changed}). Its checkpoint would be "
+                         f"resumed with the old optimizer and schedule: use another --out, or delete the folder.")
+    if old is None:
+        if any(out.glob("checkpoint-*")) or (out / "final").is_dir():
+            raise TrainError(f"{out} holds checkpoints or a model but no readable run.json, so the settings that "
+                             f"made them are unknown: use another --out, or delete the folder.")
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(marker, json.dumps({"run_hash": digest, "key": key}, indent=2))
 
 
 def find_trained(profile: str, subset: str) -> Path | None:
@@ -126,7 +170,10 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     tokenizer = load_tokenizer(params.model.name)
     ensure_pad_token(tokenizer)
     rows = load_rows(subset, params.profile)
-    dataset, data_hash, truncated = build_dataset(tokenizer, rows, params.train.block_size)
+    dataset, data_hash, truncated, dropped = build_dataset(tokenizer, rows, params.train.block_size)
+    if dropped:
+        print(f"s1lib train: dropped {dropped} of {len(rows)} examples whose prompt fills the block size "
+              f"({params.train.block_size} tokens); training on {len(rows) - dropped}", file=sys.stderr)
     digest = run_hash(params, data_hash)
     out = Path(out) if out else runs_dir(params.profile) / "sft" / f"{Path(subset).stem}-{digest}"
     final = out / "final"
@@ -140,7 +187,8 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
         subprocess.run(fsdp_command(params, params_file, subset, out, model_path), check=True)
         return final
 
-    out.mkdir(parents=True, exist_ok=True)
+    if int(os.environ.get("RANK", "0")) == 0:
+        pin_run_folder(out, run_key(params, data_hash), digest)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)  # bf16 comes from mixed precision
     model.config.pad_token_id = tokenizer.pad_token_id
     config = sft_config(params.train, str(out), use_cpu=params.model.device == "cpu")
@@ -153,9 +201,10 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
         tokenizer.save_pretrained(str(final))
         losses = read_log(out / "log.jsonl")
         manifest_file.write_text(json.dumps({
-            "run_hash": digest, "subset": subset, "n_examples": len(rows), "truncated_examples": truncated,
+            "run_hash": digest, "subset": subset, "n_examples": len(rows) - dropped, "dropped_examples": dropped,
+            "truncated_examples": truncated,
             "data_hash": data_hash, "model": params.model.name, "train": params.train.model_dump(),
-            "grad_accumulation": grad_accumulation(params.train), "planned_steps": total_steps(params.train, len(rows)),
+            "grad_accumulation": grad_accumulation(params.train), "planned_steps": total_steps(params.train, len(rows) - dropped),
             "steps": trainer.state.global_step, "first_loss": losses[0]["loss"] if losses else None,
             "last_loss": losses[-1]["loss"] if losses else None, "versions": versions(), "argv": sys.argv,
         }, indent=2))
