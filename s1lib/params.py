@@ -119,6 +119,18 @@ class DataParams(Section):
     min_level: int = Field(3, ge=1, le=5, description="difficulty proxy where no model-correctness columns exist")
     math_seed_length: int = Field(5600, ge=0, description="MATH traces longer than this are benchmark seeds")
 
+    @field_validator("decontaminate_against")
+    @classmethod
+    def _known_sets(cls, v):
+        from s1lib.data.sources import REGISTRY
+        from s1lib.eval.benchmarks import KINDS
+
+        known = set(KINDS) | {name for name, ds in REGISTRY.items() if ds.text}
+        unknown = [name for name in v if name not in known]
+        if unknown:
+            raise ValueError(f"unknown evaluation set(s) {unknown}; choose from {', '.join(sorted(known))}")
+        return v
+
     @field_validator("pool")
     @classmethod
     def _known_pool(cls, v):
@@ -134,13 +146,18 @@ class TrainParams(Section):
     epochs: float = Field(5, gt=0)
     global_batch_size: int = Field(16, ge=1)
     micro_batch_size: int = Field(1, ge=1)
-    num_gpus: int = Field(0, ge=0, description="0: CPU; >1 launches accelerate with FSDP")
+    num_gpus: int = Field(0, ge=0, description="GPUs in all (0: CPU); >1 launches accelerate with FSDP")
+    num_nodes: int = Field(1, ge=1, description="nodes the GPUs are spread over (the paper: 2 x 8 H100)")
     warmup_ratio: float = Field(0.05, ge=0, lt=1)
     lr_scheduler: str = "cosine"
     weight_decay: float = Field(1e-4, ge=0)
     adam_beta1: float = Field(0.9, ge=0, lt=1)
     adam_beta2: float = Field(0.95, ge=0, lt=1)
     max_grad_norm: float = Field(1.0, gt=0)
+    loss_weighting: Literal["sequence", "token"] = Field(
+        "sequence", description="sequence: every sequence weighs 1/global batch, as the official recipe (one sequence "
+        "per GPU, transformers 4.46); token: one mean over all trained tokens of the global batch (transformers' "
+        "default since 4.48), so long traces weigh more")
     bf16: bool = True
     block_size: int = Field(32768, ge=16)
     gradient_checkpointing: bool = False
@@ -154,6 +171,8 @@ class TrainParams(Section):
 
     @model_validator(mode="after")
     def _batch_arithmetic(self):
+        if self.num_nodes > 1 and (self.num_gpus < self.num_nodes or self.num_gpus % self.num_nodes):
+            raise ValueError(f"num_gpus ({self.num_gpus}) must be a multiple of num_nodes ({self.num_nodes})")
         per_step = self.micro_batch_size * max(1, self.num_gpus)
         if self.global_batch_size % per_step:
             raise ValueError(f"global_batch_size ({self.global_batch_size}) must be a multiple of micro_batch_size "
@@ -177,8 +196,10 @@ class MiniParams(Section):
     # 89%; 64 held-out questions, same 40 steps)
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
+    # token weighting: the miniature's measured accuracies (README, benchmarks/mini.py) were trained that way
     train: TrainParams = TrainParams(learning_rate=2e-4, epochs=1, global_batch_size=16, micro_batch_size=16,
-                                     bf16=True, block_size=256, max_steps=40, save_steps=20, warmup_ratio=0.05)
+                                     bf16=True, block_size=256, max_steps=40, save_steps=20, warmup_ratio=0.05,
+                                     loss_weighting="token")
     forcing: ForcingParams = ForcingParams(max_thinking="auto", max_generation=256, max_answer=16)
     batch_size: int = Field(64, ge=1, description="hf engine batch for the study (short sequences batch well)")
     dtype: Literal["float32", "bfloat16", "float16"] = Field(

@@ -13,6 +13,7 @@ from s1lib.data.pipeline import prepare, select
 from s1lib.data.pool import check_rows, load_pool, question_hash
 from s1lib.data.quality import string_problem
 from s1lib.data.select import ablation, benchmark_weights, compare, s1k
+from s1lib.data.sources import DataError
 
 
 def row(question, source="simplescaling/openaimath/Algebra", domain="Algebra", length=100, hard=True, correct=True,
@@ -194,3 +195,23 @@ def test_select_cli_writes_rows_and_summary(tmp_path, shared_data):
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["funnel"][-1] == ["selected", 12] and summary["method"] == "longest"
     assert summary["removed_by_decontamination"] > 0
+
+
+def test_official_decontamination_sets_are_read_by_their_question_field(tmp_path, monkeypatch):
+    """AIME 2022-2024 and LiveCodeBench v4 (decontamination-only sets of the paper profile) load from a local
+    mirror, are schema-checked, and remove the pool rows that share an 8-gram with them."""
+    aime = "Find the number of ordered pairs of positive integers whose product is exactly two thousand and twenty two"
+    code = "Given an array of integers nums return the length of the longest strictly increasing subsequence please"
+    (tmp_path / "aimo_validation_aime.jsonl").write_text(json.dumps({"problem": aime, "answer": "8"}) + "\n")
+    (tmp_path / "livecodebench_v4.jsonl").write_text(json.dumps({"question_content": code}) + "\n")
+    monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
+    rows = [{**row("Q1: " + aime[:80]), "thinking_trajectories": ["t"], "attempt": "a"},
+            {**row("Q2: " + code), "thinking_trajectories": ["t"], "attempt": "a"},
+            {**row("Q3: an unrelated question about triangles and their many interesting properties"),
+             "thinking_trajectories": ["t"], "attempt": "a"}]
+    prepared = prepare("rows", ["aime22-24", "livecodebench-v4"], rows=rows)
+    assert sorted(r.against for r in prepared.removed) == ["aime22-24", "livecodebench-v4"]
+    assert [r["question"][:3] for r in prepared.rows] == ["Q3:"]
+    (tmp_path / "livecodebench_v4.jsonl").write_text(json.dumps({"question": code}) + "\n")
+    with pytest.raises(DataError, match="livecodebench-v4 .*line 1 has no field 'question_content'"):
+        prepare("rows", ["livecodebench-v4"], rows=rows)

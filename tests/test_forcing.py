@@ -130,6 +130,27 @@ def test_multi_token_stop_string(tok):
     assert g.thinking_tokens >= 5 and "Done" not in g.thinking
 
 
+def test_multi_token_answer_stop_string(tok):
+    """Answer stops are matched on every token, as thinking stops are (not on their first token only)."""
+    stop = "\n\nDone"
+    stop_ids = ids(tok, stop)
+    w, end = ids(tok, "ab")[0], ids(tok, "<|im_start|>")[0]
+    answer = ids(tok, "42") + stop_ids + [w] * 20
+
+    def script(sample, n, seed):
+        if sample.phase == "answer":
+            return answer[sample.answer_tokens]
+        return end if sample.segment_tokens >= 2 else w
+
+    (g,), _ = run(tok, Forcing(max_thinking=60, max_answer=16, answer_stops=("<|im_end|>", stop)), script, w)
+    assert g.answer == "42" and g.answer_tokens == len(ids(tok, "42"))  # stopped there, the stop string removed
+    # the first token of the stop alone does not stop the answer
+    first_only = ids(tok, "42") + stop_ids[:1] + [w] * 3 + [ids(tok, "<|im_end|>")[0]]
+    (g,), _ = run(tok, Forcing(max_thinking=60, max_answer=16, answer_stops=("<|im_end|>", stop)),
+                  lambda s, n, seed: first_only[s.answer_tokens] if s.phase == "answer" else script(s, n, seed), w)
+    assert g.answer_tokens == len(first_only) - 1
+
+
 def test_out_of_vocabulary_ids_are_never_fed_back(tok):
     vocab_size = len(tok)
     w = ids(tok, "ab")[0]

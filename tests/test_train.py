@@ -1,4 +1,5 @@
 import json
+import sys
 import time
 
 import pytest
@@ -67,18 +68,37 @@ def test_fsdp_launch_command(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"]}))
     assert decoder_layer_class(str(tmp_path)) == "Qwen2DecoderLayer"
     params = load_params("params/paper.yaml")
-    cmd = fsdp_command(params, "params/paper.yaml", "s1K", tmp_path / "out", str(tmp_path))
-    assert cmd[:2] == ["accelerate", "launch"]
+    env = {"SLURM_NODEID": "1", "MASTER_ADDR": "node-a", "MASTER_PORT": "29600"}
+    cmd = fsdp_command(params, "params/paper.yaml", "s1K", tmp_path / "out", str(tmp_path), env=env)
+    assert cmd[:3] == [sys.executable, "-m", "accelerate.commands.launch"]  # no `accelerate` on PATH needed
+    flags = dict(zip(cmd[::1], cmd[1::1]))
+    assert (flags["--num_machines"], flags["--machine_rank"], flags["--main_process_ip"],
+            flags["--main_process_port"]) == ("2", "1", "node-a", "29600")
     config = cmd[cmd.index("--config_file") + 1]
     assert config.endswith("params/accelerate/fsdp.yaml")
     assert cmd[cmd.index("--num_processes") + 1] == "16"
     assert cmd[cmd.index("--fsdp_transformer_layer_cls_to_wrap") + 1] == "Qwen2DecoderLayer"
-    assert cmd[cmd.index("-m") + 1:cmd.index("-m") + 3] == ["s1lib", "train"]
+    assert cmd[-8:-6] == ["s1lib", "train"]
     import yaml
 
     fsdp = yaml.safe_load(open(config))
     assert fsdp["distributed_type"] == "FSDP" and fsdp["fsdp_config"]["fsdp_sharding_strategy"] == "FULL_SHARD"
     assert fsdp["fsdp_config"]["fsdp_auto_wrap_policy"] == "TRANSFORMER_BASED_WRAP"
+    assert fsdp["fsdp_config"]["fsdp_state_dict_type"] == "SHARDED_STATE_DICT"  # no optimizer gather on rank 0
+
+
+def test_multi_node_launch_needs_rank_and_address(tmp_path):
+    from s1lib.train.launch import LaunchError, node_flags
+
+    assert node_flags(1, {}) == ["--num_machines", "1"]
+    with pytest.raises(LaunchError, match="MASTER_ADDR"):
+        node_flags(2, {"NODE_RANK": "0"})
+    with pytest.raises(LaunchError, match="outside 0..1"):
+        node_flags(2, {"NODE_RANK": "2", "MASTER_ADDR": "a"})
+    assert node_flags(2, {"NODE_RANK": "0", "MASTER_ADDR": "a"})[:4] == ["--num_machines", "2", "--machine_rank", "0"]
+    from s1lib.paths import repo_root
+    script = (repo_root() / "params" / "slurm" / "paper.sbatch").read_text()
+    assert "--nodes=2" in script and "MASTER_ADDR" in script and "s1lib train --profile paper" in script
 
 
 def tiny_subset(tmp_path, n=4):
@@ -159,3 +179,75 @@ def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
         ours = trainer.compute_loss(model, dict(batch))
         trls = TrlSFTTrainer.compute_loss(trainer, model, dict(batch))
     assert ours.item() == pytest.approx(trls.item(), rel=1e-4)
+
+
+def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
+    """Two examples of very different lengths in one micro-batch: `sequence` gives each the same weight, `token`
+    weighs them by their trained tokens; both computed by hand from the model's logits."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from s1lib.models import load_tokenizer, resolve_model
+    from s1lib.train.dataset import build_dataset
+    from s1lib.train.trainer import SFTTrainer
+
+    rows = [{"question": "2+2?", "thinking_trajectories": ["four"], "attempt": "4"},
+            {"question": "Explain.", "thinking_trajectories": ["a long trace " * 40], "attempt": "done"}]
+    tokenizer = load_tokenizer("smollm2-135m")
+    ensure_pad_token(tokenizer)
+    dataset = build_dataset(tokenizer, rows, 512).dataset
+    model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
+    params = tiny_params(micro_batch_size=2)
+    losses = {}
+    for weighting in ("sequence", "token"):
+        trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / weighting), use_cpu=True),
+                             train_dataset=dataset, processing_class=tokenizer, loss_weighting=weighting)
+        batch = next(iter(trainer.get_train_dataloader()))
+        with torch.no_grad():
+            losses[weighting] = trainer.compute_loss(model, dict(batch), num_items_in_batch=None).item()
+    with torch.no_grad():
+        outputs = model(**batch)
+    labels = batch["labels"][:, 1:]
+    nll = torch.nn.functional.cross_entropy(outputs.logits[:, :-1].transpose(1, 2), labels, ignore_index=-100,
+                                            reduction="none")
+    counts = (labels != -100).sum(-1)
+    assert counts.max() > 5 * counts.min()  # unequal lengths, or the test could not tell the weightings apart
+    assert losses["sequence"] == pytest.approx((nll.sum(-1) / counts).mean().item(), rel=1e-5)
+    assert losses["token"] == pytest.approx((nll.sum() / counts.sum()).item(), rel=1e-3)  # transformers' own loss
+    assert losses["token"] == pytest.approx(outputs.loss.item(), rel=1e-6)  # (its kernel rounds differently)
+    assert abs(losses["sequence"] - losses["token"]) > 0.1
+
+
+@pytest.mark.slow
+def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
+    """The official weighting whatever the layout: one process accumulating 2 micro-batches and two processes
+    (torchrun, gloo, DDP on CPU) with one each give the same losses and the same weights after 2 steps."""
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    rows = [{"question": "What is 2 plus 2?", "thinking_trajectories": ["Two plus two is four."], "attempt": "4"},
+            {"question": "Spell cat backwards and explain.", "thinking_trajectories": ["Take t, then a, then c. " * 12],
+             "attempt": "tac"}]
+    subset = tmp_path / "rows.jsonl"
+    subset.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def run(name, gpus, weighting="sequence", launcher=(sys.executable, "-m", "s1lib")):
+        profile = tmp_path / f"{name}.yaml"
+        profile.write_text(f"profile: {name}\ntrain:\n  learning_rate: 1.0e-3\n  epochs: 2\n  global_batch_size: 2\n"
+                           f"  micro_batch_size: 1\n  num_gpus: {gpus}\n  warmup_ratio: 0.0\n  bf16: false\n"
+                           f"  block_size: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
+        out = tmp_path / name
+        done = subprocess.run([*launcher, "train", "--params", str(profile), "--subset", str(subset), "--out", str(out)],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return read_log(out / "log.jsonl"), load_file(str(out / "final" / "model.safetensors"))
+
+    torchrun = (sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "s1lib")
+    one_log, one = run("one", 0)
+    two_log, two = run("two", 2, launcher=torchrun)
+    assert [r["loss"] for r in one_log] == pytest.approx([r["loss"] for r in two_log], rel=1e-6)
+    assert max((one[k] - two[k]).abs().max().item() for k in one) < 1e-6
+    _, token = run("token", 0, weighting="token")
+    assert max((one[k] - token[k]).abs().max().item() for k in one) > 1e-4  # the weighting does change the weights

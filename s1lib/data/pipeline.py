@@ -11,7 +11,7 @@ from s1lib.data.decontaminate import Removed, decontaminate
 from s1lib.data.features import featurize
 from s1lib.data.pool import Problem, check_rows, load_pool
 from s1lib.data.select import Selection, ablation
-from s1lib.data.sources import DataError
+from s1lib.data.sources import DataUnavailable
 
 log = logging.getLogger(__name__)
 INTERNAL = ("qhash", "length", "hard", "trace_correct")
@@ -27,15 +27,20 @@ class Prepared:
 
 
 def eval_questions(names: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Question texts of each evaluation set; sets that cannot be loaded (GPQA without hub access) are skipped
-    with the reason."""
+    """Question texts of each evaluation set (a benchmark, or a decontamination-only set such as `aime22-24` or
+    `livecodebench-v4`); sets that cannot be reached (GPQA without hub access) are skipped with the reason, while a
+    set that is there but malformed stops the pipeline."""
+    from s1lib.data.sources import REGISTRY, load
     from s1lib.eval.benchmarks import load_questions
 
     found, skipped = {}, {}
     for name in names:
         try:
-            found[name] = [q.prompt.split("\n\nA) ")[0] for q in load_questions(name)]
-        except DataError as err:
+            if REGISTRY.get(name) and REGISTRY[name].text:
+                found[name] = [row[REGISTRY[name].text] for row in load(name)]
+            else:
+                found[name] = [q.prompt.split("\n\nA) ")[0] for q in load_questions(name)]
+        except DataUnavailable as err:
             skipped[name] = str(err).split(".")[0]
             log.warning("decontamination skips %s: %s", name, skipped[name])
     return found, skipped

@@ -26,6 +26,11 @@ class DataError(UserError, ValueError):
     """A dataset that cannot be found or does not match its schema."""
 
 
+class DataUnavailable(DataError):
+    """A dataset that cannot be reached here (offline, gated, or local-only without a local copy); a malformed one
+    is a plain `DataError`."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
@@ -36,6 +41,8 @@ class Dataset:
     local: tuple[str, ...] = ()  # file names in the local mirror, first found wins
     note: str = ""
     optional: dict[str, tuple[type, ...]] = field(default_factory=dict)  # checked only where present
+    data_files: tuple[str, ...] = ()  # hub files to read instead of a config (datasets without a loader script)
+    text: str | None = None  # the question field, for datasets used only to decontaminate against
 
 
 _S1 = {"question": STR, "solution": OPT_STR, "cot_type": STR, "source_type": STR, "metadata": ANY}
@@ -66,6 +73,11 @@ REGISTRY: dict[str, Dataset] = {d.name: d for d in [
             note="gated on the hub and not to be redistributed: log in with `hf auth login` after accepting its terms"),
     Dataset("gsm8k", "openai/gsm8k", "test", _GSM8K, config="main", local=("gsm8k_test.jsonl",)),
     Dataset("gsm8k-train", "openai/gsm8k", "train", _GSM8K, config="main", local=("gsm8k_train.jsonl",)),
+    Dataset("aime22-24", "AI-MO/aimo-validation-aime", "train", {"problem": STR}, local=("aimo_validation_aime.jsonl",),
+            text="problem", note="AIME 2022-2024, the official decontamination set for AIME"),
+    Dataset("livecodebench-v4", "livecodebench/code_generation_lite", "train", {"question_content": STR},
+            data_files=("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl"), local=("livecodebench_v4.jsonl",),
+            text="question_content", note="LiveCodeBench release_v4 (its first four files), decontamination only"),
     Dataset("math-pool-partial", None, "train",
             {"problem": STR, "solution": STR, "answer": STR, "subject": STR, "level": STR, "unique_id": STR},
             local=("math_pool_partial.jsonl",),
@@ -143,15 +155,18 @@ def check_rows(rows: list[dict], schema: dict, where: str, lines: list[int] | No
 
 def _from_hub(ds: Dataset) -> list[dict]:
     if ds.hub is None:
-        raise DataError(f"{ds.name} exists only as a local copy: set S1LIB_DATA_DIR to a folder holding "
+        raise DataUnavailable(f"{ds.name} exists only as a local copy: set S1LIB_DATA_DIR to a folder holding "
                         f"{' or '.join(ds.local)}")
     import datasets
 
     try:
-        table = datasets.load_dataset(ds.hub, ds.config, split=ds.split)
+        if ds.data_files:
+            table = datasets.load_dataset(ds.hub, data_files=list(ds.data_files), split=ds.split)
+        else:
+            table = datasets.load_dataset(ds.hub, ds.config, split=ds.split)
     except Exception as err:  # offline, gated, or a renamed dataset: say which and how to fix it
         hint = f" Note: {ds.note}." if ds.note else ""
-        raise DataError(
+        raise DataUnavailable(
             f"could not load {ds.name} from the hub ({ds.hub}, split {ds.split}): {type(err).__name__}: {err}.{hint} "
             f"Offline, put {ds.local[0]} in a folder and set S1LIB_DATA_DIR to it."
         ) from err

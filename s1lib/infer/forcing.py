@@ -23,7 +23,8 @@ Deliberate differences from the harness, each tested:
 * An ignore string is appended only if it fits in the remaining budget with room for one more token; otherwise the
   end stands and the ignores left undone are counted (`n_ignore_skipped`). No segment is ever requested with a
   budget of zero or less (official issue #53).
-* Stops may be multi-token strings (issue #102): they are matched on token ids as they are accepted.
+* Stops may be multi-token strings (issue #102), in thinking and in the answer: they are matched on token ids as
+  they are accepted, and stripped.
 * A sampled id outside the tokenizer's vocabulary (embedding rows past the vocabulary, README known issue) ends
   the segment like a stop and is never re-fed.
 * No engine is ever called with an empty batch (issues #35/#95): drivers only submit samples that are not done.
@@ -83,6 +84,7 @@ class Vocab:
     stop_ids: frozenset[int]  # single-token stops: engines stop on these natively
     stop_seqs: tuple[tuple[int, ...], ...]  # multi-token stops, matched in `Sample.accept`
     answer_stop_ids: frozenset[int]
+    answer_stop_seqs: tuple[tuple[int, ...], ...]
     size: int  # ids >= size are outside the tokenizer
     ends_with_newline: frozenset[int]  # ids whose text ends with "\n"
 
@@ -92,6 +94,7 @@ class Vocab:
             return tuple(encode(tokenizer, text))
 
         stops = [ids(s) for s in forcing.stops]
+        answer_stops = [ids(s) for s in forcing.answer_stops]
         eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
         size = len(tokenizer)
         return cls(
@@ -102,7 +105,8 @@ class Vocab:
             ignore=ids(forcing.ignore_str) if forcing.ignore_str else (),
             stop_ids=frozenset(s[0] for s in stops if len(s) == 1) | eos,
             stop_seqs=tuple(s for s in stops if len(s) > 1),
-            answer_stop_ids=frozenset(ids(s)[0] for s in forcing.answer_stops) | eos,
+            answer_stop_ids=frozenset(s[0] for s in answer_stops if len(s) == 1) | eos,
+            answer_stop_seqs=tuple(s for s in answer_stops if len(s) > 1),
             size=size,
             ends_with_newline=newline_token_ids(tokenizer),
         )
@@ -215,12 +219,14 @@ class Sample:
         if self.phase is Phase.ANSWER:
             self._current("answer").ids.append(token)
             self.answer_tokens += 1
-            if self.answer_tokens >= self.forcing.max_answer:
+            if self._strip_stop_sequence(self.vocab.answer_stop_seqs):
+                self.end_segment("stop")
+            elif self.answer_tokens >= self.forcing.max_answer:
                 self.end_segment("length")
             return True
         self._current("model").ids.append(token)
         self.thinking_tokens += 1
-        if self._strip_stop_sequence():
+        if self._strip_stop_sequence(self.vocab.stop_seqs):
             self.end_segment("stop")
         elif self.thinking_tokens >= self.cap:
             self.end_segment("length")
@@ -277,14 +283,18 @@ class Sample:
             self.segments.append(Segment(kind))
         return self.segments[-1]
 
-    def _strip_stop_sequence(self) -> bool:
-        model_ids = self.segments[-1].ids
-        for seq in self.vocab.stop_seqs:
+    def _strip_stop_sequence(self, seqs: tuple[tuple[int, ...], ...]) -> bool:
+        """Did the accepted ids just complete one of `seqs`? If so, remove it (stops are never part of the text)."""
+        generated = self.segments[-1].ids
+        for seq in seqs:
             n = len(seq)
-            if self._segment_len >= n and tuple(model_ids[-n:]) == seq:
-                del model_ids[-n:]
+            if self._segment_len >= n and tuple(generated[-n:]) == seq:
+                del generated[-n:]
                 del self.ids[-n:]
-                self.thinking_tokens -= n
+                if self.phase is Phase.ANSWER:
+                    self.answer_tokens -= n
+                else:
+                    self.thinking_tokens -= n
                 return True
         return False
 

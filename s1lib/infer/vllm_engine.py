@@ -40,7 +40,8 @@ class VLLMEngine:
     def _params(self, s: Sample, temperature: float, top_p: float, seed: int):
         from vllm import SamplingParams
 
-        multi = [self.tokenizer.decode(q) for q in s.vocab.stop_seqs] if s.phase is Phase.THINK else []
+        seqs = s.vocab.stop_seqs if s.phase is Phase.THINK else s.vocab.answer_stop_seqs
+        multi = [self.tokenizer.decode(q) for q in seqs]
         return SamplingParams(
             max_tokens=s.max_new, min_tokens=s.min_new, stop_token_ids=sorted(s.stop_ids), stop=multi or None,
             include_stop_str_in_output=True, temperature=temperature, top_p=top_p,

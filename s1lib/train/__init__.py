@@ -6,7 +6,9 @@ the params, the data hash and package versions). The hash covers the model, the 
 tokenized data, so re-running a notebook reuses a finished training and any change trains anew.
 
 With `train.num_gpus > 1` the same command is re-launched under `accelerate launch` with the FSDP config in
-`params/accelerate/fsdp.yaml` (full shard, auto-wrap on the model's decoder layer class).
+`params/accelerate/fsdp.yaml` (full shard, auto-wrap on the model's decoder layer class), on one node or
+`train.num_nodes` (`s1lib.train.launch`). Resume checkpoints are sharded (each rank writes its part: no gather of
+the optimizer state on rank 0); the final model is gathered and written once, in full.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import time
 from pathlib import Path
 
 from s1lib.errors import UserError
-from s1lib.paths import repo_root, runs_dir, write_atomic
+from s1lib.paths import runs_dir, write_atomic
 from s1lib.train.dataset import build_dataset, load_rows
+from s1lib.train.launch import decoder_layer_class, fsdp_command  # noqa: F401  (re-exported)
 from s1lib.train.recipe import grad_accumulation, sft_config, total_steps
 
 PAD_CANDIDATES = ("<|fim_pad|>", "<|endoftext|>")
-FSDP_CONFIG = Path("params") / "accelerate" / "fsdp.yaml"
 
 
 def ensure_pad_token(tokenizer) -> None:
@@ -93,25 +95,6 @@ def find_trained(profile: str, subset: str) -> Path | None:
     """The newest finished training of `subset` in this profile (its `final/` folder), if any."""
     finals = sorted((runs_dir(profile) / "sft").glob(f"{subset}-*/final/manifest.json"), key=lambda p: p.stat().st_mtime)
     return finals[-1].parent if finals else None
-
-
-def decoder_layer_class(model_path: str) -> str:
-    """FSDP wraps each decoder layer: Qwen2ForCausalLM -> Qwen2DecoderLayer."""
-    config = json.loads((Path(model_path) / "config.json").read_text()) if Path(model_path).is_dir() else None
-    if config is None:
-        from transformers import AutoConfig
-
-        config = AutoConfig.from_pretrained(model_path).to_dict()
-    return config["architectures"][0].replace("ForCausalLM", "DecoderLayer")
-
-
-def fsdp_command(params, params_file: str, subset: str, out: Path, model_path: str) -> list[str]:
-    return [
-        "accelerate", "launch", "--config_file", str(repo_root() / FSDP_CONFIG),
-        "--num_processes", str(params.train.num_gpus),
-        "--fsdp_transformer_layer_cls_to_wrap", decoder_layer_class(model_path),
-        "-m", "s1lib", "train", "--params", params_file, "--subset", subset, "--out", str(out),
-    ]
 
 
 class JsonlLog:
@@ -194,8 +177,11 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     config = sft_config(params.train, str(out), use_cpu=params.model.device == "cpu")
     config.disable_tqdm = not progress
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
-                         callbacks=[JsonlLog(out / "log.jsonl").callback(), *callbacks])
+                         callbacks=[JsonlLog(out / "log.jsonl").callback(), *callbacks],
+                         loss_weighting=params.train.loss_weighting)
     trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out)))
+    if trainer.is_fsdp_enabled:  # checkpoints were sharded; the released model is one full state dict
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(final))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(final))

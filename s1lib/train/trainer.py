@@ -1,20 +1,54 @@
-"""trl's `SFTTrainer`, with the plain causal-LM loss on CPU.
+"""trl's `SFTTrainer` with the official loss weighting, and the plain causal-LM loss on CPU.
 
-trl computes the loss with a fused LM head whose kernel needs Triton (CUDA/XPU). Without it, the torch fallback
-scores every position, prompt and padding included, in float32 with several vocabulary-wide passes: for a 135M
-model on 2 CPU cores that is over half of each step. On CPU the loss therefore comes from the model's own head
-through transformers' `Trainer.compute_loss`: the same token-averaged negative log-likelihood on the assistant
-turn (labels are -100 elsewhere), without trl's entropy and token-accuracy metrics.
+Loss weighting (`train.loss_weighting`):
+- `sequence` (the official recipe, and the default): simplescaling/s1 trains with transformers 4.46.1, one sequence
+  per GPU and no accumulation on 16 GPUs, so each rank averages the loss over its one sequence's tokens and DDP/FSDP
+  averages the ranks: every sequence weighs 1 / global batch, however long it is. Here each micro-batch's loss is the
+  mean of its sequences' token means, `Trainer` divides it by the accumulation steps and the ranks are averaged, so
+  every sequence weighs 1 / global batch for any number of GPUs, nodes and accumulation steps.
+- `token`: transformers' default since 4.48 (`num_items_in_batch`, `average_tokens_across_devices`): one mean over
+  every trained token of the global batch, so long traces weigh more (s1K traces differ ~10x in length).
+
+On CPU the loss comes from the model's own head: trl's fused LM-head loss needs Triton, and its torch fallback
+scores every position in float32 with several vocabulary-wide passes (over half of each step for a 135M model on 2
+cores). The loss is the same negative log-likelihood on the assistant turn (labels are -100 elsewhere), without
+trl's entropy and token-accuracy metrics.
 """
 
 from __future__ import annotations
 
+import torch
 from transformers import Trainer
 from trl import SFTTrainer as TrlSFTTrainer
 
 
+def sequence_mean_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean over sequences of each sequence's mean token loss (labels -100 are ignored; a sequence without trained
+    tokens counts as zero rather than 0/0)."""
+    shift_logits, shift_labels = logits[:, :-1].float(), labels[:, 1:]
+    per_token = torch.nn.functional.cross_entropy(shift_logits.transpose(1, 2), shift_labels, ignore_index=-100,
+                                                  reduction="none")
+    counts = (shift_labels != -100).sum(-1)
+    return (per_token.sum(-1) / counts.clamp(min=1)).mean()
+
+
 class SFTTrainer(TrlSFTTrainer):
+    def __init__(self, *args, loss_weighting: str = "sequence", **kwargs):
+        super().__init__(*args, **kwargs)
+        if loss_weighting not in ("sequence", "token"):
+            raise ValueError(f"loss_weighting must be 'sequence' or 'token', not {loss_weighting!r}")
+        self.loss_weighting = loss_weighting
+        if loss_weighting == "sequence":
+            self.loss_is_scaled_for_ga = False  # Trainer divides each micro-batch's loss by the accumulation steps
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.loss_weighting == "sequence":
+            if inputs["input_ids"].shape[0] > 1:  # several sequences: average their token means
+                logits_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+                outputs = model(**logits_inputs, use_cache=False)
+                loss = sequence_mean_loss(outputs.logits, inputs["labels"])
+                return (loss, outputs) if return_outputs else loss
+            num_items_in_batch = None  # one sequence: the model's token mean is that sequence's mean
         if self.args.use_cpu:
             return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
