@@ -111,6 +111,14 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from s1lib.plan import make_plan
+
+    plan = make_plan(_params(args, {}), args.nodes, args.gpus_per_node, args.gpu_memory_gb)
+    print(plan.render())
+    return 1 if plan.problems else 0
+
+
 def cmd_reproduce(args) -> int:
     from s1lib.reproduce import reproduce
 
@@ -174,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a JSONL file, a selection in runs/<profile>/data/ (s1k, random, ...), or a pool name")
     t.add_argument("--out", help="run folder (default: runs/<profile>/sft/<subset>-<hash>)")
     t.set_defaults(func=cmd_train)
+
+    pl = with_profile(sub.add_parser("plan", help="check a profile's run without a GPU: data, steps, launch, memory",
+                                     epilog="Exits 1 when the plan cannot run (memory over the GPU, missing data, a "
+                                            "budget longer than the context), naming each problem."))
+    pl.add_argument("--nodes", type=int, help="nodes (default: the profile's train.num_nodes)")
+    pl.add_argument("--gpus-per-node", type=int, help="GPUs per node (default: train.num_gpus / num_nodes)")
+    pl.add_argument("--gpu-memory-gb", type=float, default=80.0, help="memory of one GPU (default 80, an H100)")
+    pl.set_defaults(func=cmd_plan)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
