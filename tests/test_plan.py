@@ -44,3 +44,15 @@ def test_plan_exits_nonzero_naming_each_problem(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "math-pool-partial exists only as a local copy" in out
     assert "a thinking budget of 8192 tokens is longer than the context (4096)" in out
+
+
+def test_training_set_lengths_are_counted_with_the_qwen_tokenizer(tmp_path):
+    rows = [{"question": "q" * 10, "thinking_trajectories": ["word " * n], "attempt": "a"} for n in (50, 5000)]
+    subset = tmp_path / "train.jsonl"
+    subset.write_text("".join(__import__("json").dumps(r) + "\n" for r in rows))
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"profile: p\ndata:\n  train_set: {subset}\ntrain:\n  block_size: 1024\n")
+    plan = make_plan(load_params(str(profile)))
+    stats = section(plan, "training set")[0]
+    assert stats["rows"] == 2 and stats["over block 1024"] == 1 and stats["max"] > 5000
+    assert section(plan, "optimization")[0]["examples"] == 2
