@@ -150,3 +150,18 @@ def test_shutdown_leaves_no_worker_behind():
     verify.shutdown()
     assert _children() == {}
     assert grade("math", A + "\\boxed{x+1}", "1+x").correct  # and comes back on demand
+
+
+@pytest.mark.parametrize("kind, output", [
+    ("gpqa", "A and " * 200_000 + "B"), ("gpqa", "Answer: " + "A B C D " * 100_000),
+    ("math", "Answer: " + " " * 200_000 + "x"), ("math", "Answer: " + "a" * 300_000 + " (since)"),
+    ("aime", "Answer: " + "1 " * 200_000), ("gpqa", "Some prose. " * 50_000 + "So B."), ("math", "\\boxed{" * 5000),
+])
+def test_megabyte_outputs_are_read_in_linear_time(kind, output):
+    start = time.monotonic()
+    grade(kind, A + output, "B" if kind == "gpqa" else "1")
+    assert time.monotonic() - start < 2
+
+
+def test_an_empty_box_is_no_answer():
+    assert grade("math", A + "\\boxed{}", "1").reason == "no answer"

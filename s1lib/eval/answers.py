@@ -5,7 +5,8 @@ Where the answer is (all kinds), following the official tasks (`lm_eval/tasks/{a
    first line; else the whole text);
 2. the last braced `\\boxed{...}` or `\\fbox{...}` in it. A `\\boxed x` without braces counts only when there is
    no braced box, and only for the one token after it (the harness takes everything up to the next `$`, so a
-   "\\boxed " in prose could beat a real box);
+   "\\boxed " in prose could beat a real box). Two boxes offered as alternatives at the end ("\\boxed{3} or
+   \\boxed{4}") are a hedge and graded wrong;
 3. else the statement after the last "Answer:" (the rest of its line, or the next non-empty line); with no
    "Answer:" at all, the statement after the last "answer is".
 
@@ -70,6 +71,22 @@ def last_boxed(text: str) -> str | None:
     return None  # unbalanced: the model was cut off inside the box
 
 
+_OFFERED = re.compile(r"\s*\$?\s*,?\s*(?:or|and/or|/)\s*(?:maybe|possibly|perhaps)?\s*\$?\s*", re.IGNORECASE)
+
+
+def boxes_offered(section: str) -> bool:
+    """Does the section end on two boxes offered as alternatives ("\\boxed{3} or \\boxed{4}")? A later box that
+    corrects an earlier one ("\\boxed{5}, corrected: \\boxed{7}") is not."""
+    starts = list(re.finditer(r"\\(?:boxed|fbox)\s*\{", section))
+    if len(starts) < 2:
+        return False
+    first = last_boxed(section[:starts[-1].start()])
+    if first is None:
+        return False
+    between_start = section.rfind("}", 0, starts[-1].start()) + 1
+    return bool(_OFFERED.fullmatch(section[between_start:starts[-1].start()]))
+
+
 def answer_statement(section: str) -> str | None:
     """What follows the last "Answer:" (its line, or the next non-empty line); where there is no "Answer:", what
     follows the last "answer is"; else None."""
@@ -87,9 +104,12 @@ _EXPLANATION = re.compile(r"(?i),?\s*\b(?:since|because|as|which|so|where|given 
 _INLINE_MATH = re.compile(r"\$\$?(.+?)\$\$?|\\\((.+?)\\\)")
 
 
+MAX_STATEMENT = 2000  # characters of a statement that are read: keeps every rule linear on pathological outputs
+
+
 def clean_statement(statement: str) -> str | None:
     """The answer inside an answer statement (see the module docstring)."""
-    s = statement.strip().replace("**", "")
+    s = statement.strip()[:MAX_STATEMENT].replace("**", "")
     s = _LEAD.sub("", s)
     s = _SENTENCE_END.split(s, maxsplit=1)[0].strip()
     paren = re.match(r"^(.*\S)\s*\(([^()]*)\)\.?$", s)
@@ -108,7 +128,7 @@ def extract_answer(text: str, official: bool = False) -> str | None:
     section = answer_section(text)
     boxed = last_boxed(section)
     if boxed is not None:
-        return boxed
+        return boxed or None  # an empty box is no answer
     if official:
         found = re.findall(r"(?i)Answer\s*:\s*(.*)", section, re.DOTALL)
         return found[-1].strip() if found else None
@@ -125,7 +145,7 @@ _NEGATIVE = re.compile(r"(?i)\b(?:wrong|incorrect|false|invalid|not|never|elimin
                        r"exclud\w*|discard\w*|reject\w*|impossible|unlikely|fails?|doesn't|isn't|aren't|can't|"
                        r"cannot|won't|wouldn't)\b")
 _NEGATING_PREFIX = re.compile(r"(?i)\b(?:not|except|excluding|rather\s+than|instead\s+of|other\s+than|unlike|"
-                              r"neither|nor|but\s+not)\s*(?:option|choice)?\s*[(\[]?$")
+                              r"neither|nor|but\s+not|none\s+of)\s*(?:option|choice)?\s*[(\[]?$")
 _ARTICLE_OK = {"is", "are", "was", "were", "and", "or", "nor", "seems", "appears", "looks", "would", "could",
                "should", "must", "might", "may", "can", "will", "matches", "fits", "gives", "has", "remains", "also",
                "only", "then", "vs", "versus", "being", "best", "correct", "right", "wrong", "incorrect", "it"}
@@ -148,7 +168,7 @@ def _mentions(clause: str, whole: str) -> list[tuple[int, int, str, bool]]:
     """(start, end, letter, bracketed) for each option named in a clause."""
     out = []
     for m in _LETTER.finditer(clause):
-        letter, before, after = m.group(1), clause[:m.start()], clause[m.end():]
+        letter, before, after = m.group(1), clause[max(0, m.start() - 40):m.start()], clause[m.end():m.end() + 40]
         bracketed = bool(re.search(r"[(\[]\s*$", before) and re.match(r"\s*[)\]]", after)) or bool(
             re.match(r"\)", after) and not re.search(r"\(\s*$", before))
         prefixed = bool(re.search(r"(?i)\b(?:option|choice)\s*$", before))
@@ -196,7 +216,7 @@ def read_choice(text: str, boxed: str | None = None) -> tuple[str | None, str | 
         statement = answer_statement(section)
         candidates = _sentences(_unwrap(statement)) if statement else list(reversed(_sentences(_unwrap(section))))
     for sentence in candidates:
-        letters = list(dict.fromkeys(_named(sentence)))
+        letters = list(dict.fromkeys(_named(sentence[:MAX_STATEMENT])))
         if len(letters) == 1:
             return letters[0], None
         if len(letters) > 1:

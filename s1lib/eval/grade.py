@@ -22,8 +22,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from s1lib.eval.answers import (ANSWER_SPLIT, answer_section, clean_statement, extract_answer,  # noqa: F401
-                                last_boxed, read_choice)
+from s1lib.eval.answers import (ANSWER_SPLIT, answer_section, boxes_offered, clean_statement,  # noqa: F401
+                                extract_answer, last_boxed, read_choice)
 from s1lib.eval.form import form_problem
 from s1lib.eval.verify import TIMEOUT_S, equal_many
 
@@ -108,6 +108,8 @@ def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
     extracted = extract_answer(text, official=official)
     if extracted is None:
         return Grade(None, False, reason="no answer")
+    if not official and boxes_offered(answer_section(text)):
+        return Grade(extracted, False, reason="hedge: two boxed answers")
     if _normalise(extracted) == _normalise(gold):
         return Grade(extracted, True)
     units = kind in ("aime", "gsm8k", "integer")
