@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from s1lib.errors import UserError
 from s1lib.params import load_params, profile_file
@@ -84,6 +85,9 @@ def cmd_eval(args) -> int:
 def cmd_select(args) -> int:
     from s1lib.data.pipeline import prepare, select, write_selection
 
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1 (got {args.n})")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the selection
     params = _params(args, {})
     prepared = prepare(args.pool, args.against or params.data.decontaminate_against, params.data.ngram,
                        params.data.min_level)
@@ -206,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"s1lib {args.command}: {err}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as err:
+        if args.debug or err.filename is None:
+            raise
+        print(f"s1lib {args.command}: {err.strerror}: {err.filename}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"s1lib {args.command}: interrupted (eval and train resume when run again with the same flags)",

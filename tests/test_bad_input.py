@@ -211,3 +211,30 @@ def test_training_refuses_to_resume_a_checkpoint_made_with_other_settings(tmp_pa
     assert list(out.glob("checkpoint-*"))
     with pytest.raises(TrainError, match="other settings .*learning_rate: 0.0001 -> 5e-05"):
         train(tiny_params(max_steps=6, save_steps=1, learning_rate=5e-5), subset, out=out, progress=False)
+
+
+# --- more paths a user can get wrong ---------------------------------------------------------------------------
+
+def test_an_eval_out_that_is_a_file_is_refused(capsys, tmp_path):
+    (tmp_path / "out").write_text("x")
+    err = one_message(capsys, ["eval", "--benchmark", "gsm8k", "--out", str(tmp_path / "out"), "--limit", "1"])
+    assert "is a file" in err
+
+
+def test_select_needs_at_least_one_row(capsys, tmp_path):
+    assert "--n must be at least 1" in one_message(capsys, ["select", "--pool", "smoke-pool", "--n", "0",
+                                                              "--out", str(tmp_path / "s.jsonl")])
+
+
+def test_a_file_the_user_named_that_cannot_be_written_is_one_message(capsys, tmp_path, shared_data):
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    err = one_message(capsys, ["select", "--pool", "smoke-pool", "--n", "5", "--out", str(tmp_path / "blocker" / "s.jsonl")])
+    assert "blocker" in err
+
+
+def test_a_byte_order_mark_is_not_data(tmp_path, monkeypatch):
+    from s1lib.data.sources import load
+
+    (tmp_path / "gsm8k_test.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "q", "answer": "a"}).encode() + b"\n")
+    monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
+    assert load("gsm8k") == [{"question": "q", "answer": "a"}]

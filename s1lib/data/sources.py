@@ -112,7 +112,7 @@ def read_jsonl(path: Path, name: str, with_lines: bool = False):
     with path.open("rb") as fh:
         for line_no, raw in enumerate(fh, 1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")  # a byte-order mark is not data
             except UnicodeDecodeError as err:
                 raise DataError(f"{name}: {path} line {line_no} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at "
                                 f"column {err.start + 1}); re-save the file as UTF-8") from None

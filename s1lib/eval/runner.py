@@ -132,6 +132,8 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
 
         return evaluate_parallel(params, benchmark, out, progress)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; an evaluation writes a folder (samples.jsonl, metrics.json, ...)")
     out.mkdir(parents=True, exist_ok=True)
     everything = questions_for(params, benchmark)
     questions = everything[shard[0]::shard[1]] if shard else everything

