@@ -7,7 +7,7 @@ PROFILE ?= smoke
 STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma   := ,
 
-.PHONY: install reproduce test test-unit test-notebooks benchmarks notebooks clean
+.PHONY: install reproduce test test-unit test-notebooks benchmarks clean
 
 install: $(STAMP)
 
@@ -36,9 +36,6 @@ test-notebooks: install
 
 benchmarks: install
 	$(BIN)/python benchmarks/budget_forcing.py
-
-notebooks: install
-	$(BIN)/python tools/build_notebooks.py
 
 clean:
 	rm -rf runs .pytest_cache

@@ -1,5 +1,5 @@
 """s1 in miniature, end to end: notebook 11 on 200 held-out questions with a fresh training run, timed per cell.
-Targets (issue 8): training < 8 min, whole notebook < 12 min on 2 CPU cores; one forced "Wait" at least +30 points
+Targets: training < 8 min, whole notebook < 12 min on 2 CPU cores; one forced "Wait" at least +30 points
 over no forcing with the paired 95% interval above 0; the control within its interval of no forcing.
 Prints a table and writes runs/benchmarks/mini.json.
 

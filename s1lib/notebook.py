@@ -14,7 +14,7 @@ def setup(params_file: str, overrides: dict | None = None) -> Params:
     from IPython.display import HTML, display
 
     params = load_params(params_file, overrides)
-    pio.renderers.default = "notebook_connected+plotly_mimetype"
+    pio.renderers.default = "notebook+plotly_mimetype"  # plotly.js embedded once: executed copies open offline
     warning = ""
     if params.profile in SMALL_PROFILES:
         warning = ("<br><b>Smoke profile:</b> a 135M-parameter model, a few questions and tiny budgets. The numbers "

@@ -1,5 +1,5 @@
-"""The published numbers, as data, each with its source. Values the public sources do not confirm are marked
-`confirmed=False` (see ../shared/reference/ecosystem.md, section 6, where these were gathered)."""
+"""The published numbers, as data, each with its source (the paper, arXiv 2501.19393 v3; its poster; the official
+repository's README and issues). Values the public sources do not confirm are marked `confirmed=False`."""
 
 from __future__ import annotations
 
@@ -48,15 +48,6 @@ DATA_ABLATIONS = [
     _row("59K-full", 53.3, 92.8, 58.1, _POSTER),
     _row("s1K", 50.0, 93.0, 57.6, _POSTER, note="budget forcing at max_thinking=auto"),
 ]
-# 95% paired-bootstrap intervals of (subset - s1K), in points, as printed on the poster
-DATA_ABLATION_INTERVALS = {
-    "1K-random": {"aime24": (-26.7, -3.3), "math500": (-4.8, 0.0), "gpqa-diamond": (-12.6, 2.5)},
-    "1K-diverse": {"aime24": (-40.0, -10.0), "math500": (-4.0, 0.2), "gpqa-diamond": (-10.1, 5.1)},
-    "1K-longest": {"aime24": (-36.7, 0.0), "math500": (-5.0, -0.2), "gpqa-diamond": (-5.1, 10.1)},
-    "59K-full": {"aime24": (-13.3, 20.0), "math500": (-2.6, 2.2), "gpqa-diamond": (-6.6, 8.6)},
-}
-
-
 @dataclass(frozen=True)
 class MethodRow:
     method: str
@@ -86,10 +77,6 @@ EXTRAPOLATION = [
     _row('2x "Wait"', 53.3, 93.0, 59.6, _T4 + "; AIME 53.3 corroborated by issue s1#19", confirmed=False,
          note="AIME24 value confirmed, MATH500 and GPQA not"),
 ]
-
-# AIME24 (aime24_nofigures) accuracy of s1-32B by number of forced "Wait"s (issue s1#19, read from the result
-# files; the maintainer confirmed the last three points)
-AIME_BY_WAITS = {0: 50.0, 1: 53.3, 2: 53.3, 3: 53.3, 4: 56.7, 5: 53.3, 6: 56.7, 7: 53.3, 8: 50.0}
 
 # Figure 1 (budget forcing, s1-32B): approximate points read off visuals/scaling.png; (thinking tokens, accuracy %)
 FIGURE1_APPROX = {

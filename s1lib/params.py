@@ -125,7 +125,7 @@ class DataParams(Section):
     @classmethod
     def _known_sets(cls, v):
         from s1lib.data.sources import REGISTRY
-        from s1lib.eval.benchmarks import KINDS
+        from s1lib.benchmarks import KINDS
 
         known = set(KINDS) | {name for name, ds in REGISTRY.items() if ds.text}
         unknown = [name for name in v if name not in known]
@@ -194,8 +194,8 @@ class MiniParams(Section):
     max_length: int = Field(12, ge=2)
     heldout_letters: str = Field("dkmrw", pattern="^[a-z]*$",
                                  description="never asked about in training (they still occur inside strings)")
-    # 45% re-check traces and lr 2e-4 (with 35% and 1e-4 one forced "Wait" was right 62% of the time, with these
-    # 89%; 64 held-out questions, same 40 steps)
+    # enough re-check traces, and a learning rate high enough, for the recount to be learnt in 40 steps while the
+    # quick guess stays the model's own habit (README, "s1 in miniature", has the measured effect of each)
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
     # token weighting: the miniature's measured accuracies (README, benchmarks/mini.py) were trained that way

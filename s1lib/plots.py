@@ -45,11 +45,12 @@ def scaling_curve(series: dict[str, list[tuple[float, float]]], paper: dict[str,
 
 
 def save(fig: go.Figure, profile: str, name: str) -> Path:
-    """Write `figures/<profile>/<name>.html` (self-contained), and a PNG when kaleido can find a browser."""
+    """Write `figures/<profile>/<name>.html`, which opens offline (plotly.js is written once per folder, beside the
+    figures), and a PNG when kaleido can find a browser."""
     folder = figures_dir(profile)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.html"
-    fig.write_html(path, include_plotlyjs=True)
+    fig.write_html(path, include_plotlyjs="directory")
     try:
         fig.write_image(folder / f"{name}.png")
     except Exception:  # no kaleido or no Chrome: the HTML is the figure

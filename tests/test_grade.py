@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from s1lib.eval import verify
-from s1lib.eval.grade import (answer_section, canonical_answers, extract_answer, grade, grade_many, gsm8k_gold,
-                              last_boxed, math_equal, reason_counts)
+from s1lib.eval.answers import answer_section, extract_answer, last_boxed
+from s1lib.eval.grade import canonical_answers, grade, grade_many, gsm8k_gold, math_equal, reason_counts
 from s1lib.eval.metrics import majority_at_k
 
 A = "<|im_start|>think\nsome thinking\n<|im_start|>answer\n"

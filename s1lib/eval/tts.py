@@ -13,10 +13,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from s1lib.eval.benchmarks import questions_for
+from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
-from s1lib.eval.runner import config_hash
+from s1lib.eval.records import config_hash
 from s1lib.infer import Forcing, generate
 from s1lib.infer.sweep import sweep
 from s1lib.paths import runs_dir

@@ -65,13 +65,12 @@ def share_prefixes(seqs: list[list[int]]) -> tuple[list[int], list[tuple[int, in
 class HFEngine:
     name = "hf"
 
-    def __init__(self, model, tokenizer, batch_size: int = 8, progress=None):
+    def __init__(self, model, tokenizer, batch_size: int = 8):
         self.model, self.tokenizer = model, tokenizer
         self.batch_size = batch_size
         self.device = next(model.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.context_length = getattr(model.config, "max_position_embeddings", None)
-        self.progress = progress  # optional callable(n_tokens) for progress bars
 
     def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
         for start in range(0, len(samples), self.batch_size):
@@ -96,8 +95,6 @@ class HFEngine:
                     fed[r] += 1
                     keep.append(r)
                 # else: the sample is done and leaves the batch
-            if self.progress:
-                self.progress(len(keep))
             if len(keep) < len(rows):
                 if not keep:
                     return

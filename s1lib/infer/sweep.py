@@ -95,7 +95,7 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
     if base.temperature != 0:
         raise ValueError("the prefix property needs greedy decoding (temperature 0)")
     tok = engine.tokenizer
-    vocab = Vocab.build(tok, replace(base, ignore_str=base.ignore_str))
+    vocab = Vocab.build(tok, base)
     prompts = prompt_ids(tok, questions)
     resolved = {b: (resolve_budget(replace(base, max_thinking=b), vocab, [len(p) for p in prompts])) for b in budgets}
     top = max(resolved.values())

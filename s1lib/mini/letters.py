@@ -5,8 +5,8 @@ Held-out questions use strings that never occur in training and target letters t
 (those letters still occur inside training strings). Strings are written letter-spaced ("j n n i n o n l n n"), so
 the tokenizer gives one token per letter: spelling a BPE-merged string is beyond a 135M model, and the point is the
 re-check, not spelling. The other letters are drawn from the whole alphabet, so a string reads like a word with a
-repeated letter ("jnninonlnn"); with only two to four distinct fillers, the recount lost its place in long runs of
-repeats (measured: 42% of one-"Wait" answers right instead of 62%, 64 held-out questions).
+repeated letter ("jnninonlnn"): with only a few distinct fillers, long runs of repeats make the recount lose its
+place.
 """
 
 from __future__ import annotations

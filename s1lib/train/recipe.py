@@ -25,7 +25,7 @@ def total_steps(train, n_examples: int) -> int:
     return min(steps, train.max_steps) if train.max_steps else steps
 
 
-def sft_config(train, output_dir: str, use_cpu: bool):
+def sft_config(train, output_dir: str, use_cpu: bool, progress: bool = True):
     from trl import SFTConfig
 
     return SFTConfig(
@@ -55,5 +55,5 @@ def sft_config(train, output_dir: str, use_cpu: bool):
         seed=train.seed,
         use_cpu=use_cpu,
         dataloader_num_workers=0,
-        disable_tqdm=False,
+        disable_tqdm=not progress,
     )

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 from s1lib.data.sources import load
 from s1lib.eval.grade import gsm8k_gold
+from s1lib.question import Question
 
 KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k"}
 GPQA_SEED = 0  # lm-eval seeds its global `random` with 0 before the GPQA task shuffles the choices
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    prompt: str
-    gold: str
-    kind: str  # grading kind: aime, math, gsm8k, gpqa, integer
-    meta: dict = field(default_factory=dict, compare=False)
 
 
 def gpqa_questions(rows: list[dict]) -> list[Question]:

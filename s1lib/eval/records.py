@@ -1,0 +1,98 @@
+"""An evaluation run folder: the settings that pin it (`config.json`), its samples (`samples.jsonl`, one line per
+finished question, flushed and synced), and the summary written at the end (`metrics.json`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from s1lib.errors import UserError
+from s1lib.eval.grade import reason_counts
+from s1lib.eval.metrics import bootstrap_ci
+from s1lib.paths import write_atomic
+from s1lib.provenance import versions
+from s1lib.question import Question
+
+
+class EvalError(UserError, RuntimeError):
+    """A run folder that holds samples of other (or unknown) settings, or a corrupt samples file."""
+
+
+def run_config(params, benchmark: str, questions: list[Question]) -> dict:
+    """Everything that changes a run's samples (batch size does not: decoding is batch-invariant, see tests)."""
+    return {
+        "benchmark": benchmark,
+        "model": params.model.model_dump(),
+        "engine": params.engine.name,
+        "forcing": params.forcing.model_dump(),
+        "grader": params.eval.grader,
+        "questions": hashlib.sha256("\n".join(q.id for q in questions).encode()).hexdigest()[:16],
+        "n_questions": len(questions),
+    }
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def read_samples(path: Path) -> list[dict]:
+    """Finished samples; a last line cut off by a crash is dropped (and rewritten away)."""
+    if not path.is_file():
+        return []
+    rows, lines = [], path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i != len(lines) - 1:
+                raise EvalError(f"{path} line {i + 1} is corrupt (not the last line, so not an interrupted write)")
+            write_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def check_folder(out: Path, config: dict, digest: str, has_samples: bool) -> None:
+    """Pin `out` to these settings (config.json), or refuse a folder whose samples came from others."""
+    config_file = out / "config.json"
+    old = None
+    if config_file.is_file():
+        try:
+            old = json.loads(config_file.read_text())
+        except json.JSONDecodeError:
+            old = None  # cut off by a kill while being written (before writes were atomic)
+    if old is None and has_samples:
+        state = "an unreadable config.json" if config_file.is_file() else "no config.json"
+        raise EvalError(f"{out} holds samples but {state}, so the settings that made them are unknown. "
+                        f"Use another --out, or delete the folder.")
+    if old is not None and old.get("hash") != digest:
+        changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
+        raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
+                        f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
+    if old is None:
+        write_atomic(config_file, json.dumps({"hash": digest, "config": config}, indent=2))
+
+
+def append_sample(fh, row: dict) -> None:
+    """One finished sample, on disk before the next one is generated."""
+    fh.write(json.dumps(row) + "\n")
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> dict:
+    correct = [s["correct"] for s in samples]
+    acc, lo, hi = bootstrap_ci(correct)
+    n = len(samples)
+
+    def mean(key):
+        return sum(s[key] for s in samples) / n if n else float("nan")
+
+    return {
+        "benchmark": config["benchmark"], "n": n, "accuracy": acc, "ci_low": lo, "ci_high": hi,
+        "mean_thinking_tokens": mean("paper_thinking_tokens"), "mean_model_thinking_tokens": mean("thinking_tokens"),
+        "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
+        "grade_reasons": reason_counts([s.get("grade_reason") for s in samples]),
+        "grade_timeouts": sum(s.get("grade_reason") == "timeout" for s in samples),
+        "config_hash": config_hash(config), "config": config, "versions": versions(), **(extra or {}),
+    }

@@ -1,0 +1,115 @@
+"""`generate`: budget forcing on a list of questions with any engine (the state machine is `forcing.Sample`; the
+engines are `hf.HFEngine` and `vllm_engine.VLLMEngine`), and making the engine a profile asks for."""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+from s1lib.errors import UserError
+from s1lib.format import chat_prompt, encode
+from s1lib.infer.forcing import Forcing, Generation, Sample, Vocab, auto_budget
+
+
+def resolve_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int | None:
+    if forcing.max_thinking == "auto":
+        return auto_budget(forcing, vocab, prompt_lengths)
+    return forcing.max_thinking
+
+
+def prompt_ids(tokenizer, questions: list[str]) -> list[list[int]]:
+    """Chat-template prompts (generation prompt included, think delimiter not yet) as token ids."""
+    return [encode(tokenizer, chat_prompt(tokenizer, q)) for q in questions]
+
+
+class ContextError(UserError, ValueError):
+    """A prompt or a thinking budget that does not fit the model's context."""
+
+
+def check_context(context: int | None, prompts: list[list[int]], budget: int | None, forcing: Forcing,
+                  vocab: Vocab) -> None:
+    """Refuse, before any decoding, what would run past the model's context (the transformers engine would
+    silently produce garbage there; vLLM refuses such a request)."""
+    if not context:
+        return
+    delimiters = len(vocab.think_start) + len(vocab.newline) + len(vocab.forced_end)
+    for i, p in enumerate(prompts, 1):
+        if len(p) + delimiters + 1 > context:
+            raise ContextError(f"question {i}: its prompt is {len(p):,} tokens, which with the thinking delimiters "
+                               f"leaves no room in the model's context of {context:,} tokens; shorten the question")
+    longest = max(len(p) for p in prompts)
+    thinking = budget if budget is not None else forcing.max_generation
+    if longest + delimiters + thinking > context:
+        what = (f"a thinking budget of {budget:,} tokens" if budget is not None
+                else f"uncapped thinking (max_generation {forcing.max_generation:,})")
+        raise ContextError(f"{what} after the longest prompt ({longest:,} tokens) needs "
+                           f"{longest + delimiters + thinking:,} tokens, more than the model's context of {context:,}; "
+                           f"lower --max-thinking / forcing.max_thinking (or max_generation, which 'auto' fills)")
+
+
+def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progress: bool = True) -> list[Generation]:
+    """Run budget forcing on `questions` (raw user messages) with any engine; one `Generation` per question."""
+    samples, tries = run_samples(engine, questions, forcing, progress)
+    results = [s.result(engine.tokenizer) for s in samples]
+    for r, t in zip(results, tries):
+        r.tries = t
+    return results
+
+
+def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
+    """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
+    if not questions:
+        return [], []
+    tokenizer = engine.tokenizer
+    vocab = Vocab.build(tokenizer, forcing)
+    prompts = prompt_ids(tokenizer, questions)
+    budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
+    check_context(getattr(engine, "context_length", None), prompts, budget, forcing, vocab)
+    samples = [Sample(p, forcing, vocab, budget) for p in prompts]
+    tries = [1] * len(samples)
+    with tqdm(total=len(samples), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
+        engine.run(samples, forcing.temperature, forcing.top_p, forcing.seed)
+        for attempt in range(1, forcing.rejection_tries):  # rejection sampling: redo traces that hit the cap
+            redo = [i for i, s in enumerate(samples) if s.forced_end]
+            if not redo:
+                break
+            fresh = [Sample(prompts[i], forcing, vocab, budget) for i in redo]
+            engine.run(fresh, forcing.temperature, forcing.top_p, forcing.seed + 100_003 * attempt)
+            for i, s in zip(redo, fresh):
+                samples[i], tries[i] = s, tries[i] + 1
+        bar.update(len(samples))
+    return samples, tries
+
+
+def make_engine(params, tokenizer=None):
+    """The engine a profile asks for (`params.engine.name`), loaded with the profile's model."""
+    from s1lib.models import load_model, resolve_model
+
+    if params.engine.name == "vllm":
+        from s1lib.infer.vllm_engine import VLLMEngine
+
+        return VLLMEngine(
+            resolve_model(params.model.name), tokenizer=params.model.tokenizer and resolve_model(params.model.tokenizer),
+            dtype=params.model.dtype, tensor_parallel_size=params.engine.tensor_parallel_size,
+            gpu_memory_utilization=params.engine.gpu_memory_utilization, max_model_len=params.engine.max_model_len,
+            enforce_eager=params.engine.enforce_eager, seed=params.forcing.seed,
+        )
+    from s1lib.infer.hf import HFEngine
+
+    model, own_tokenizer = load_model(params.model.name, params.model.dtype, params.model.device)
+    if params.model.tokenizer:
+        from s1lib.models import load_tokenizer
+
+        own_tokenizer = load_tokenizer(params.model.tokenizer)
+    return HFEngine(model, tokenizer or own_tokenizer, batch_size=params.engine.batch_size)
+
+
+def lazy_engine(params):
+    """A zero-argument callable that makes the profile's engine on first call and returns the same one after."""
+    made = {}
+
+    def get():
+        if "engine" not in made:
+            made["engine"] = make_engine(params)
+        return made["engine"]
+
+    return get

@@ -1,0 +1,51 @@
+"""The miniature study's plumbing: the held-out questions, the training set on disk, the fine-tuned model (trained
+once, cached), and the profile pointed at it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from s1lib.question import Question
+from s1lib.mini.letters import items, training_rows
+from s1lib.paths import runs_dir
+
+BENCHMARK = "mini-letters"
+
+
+def held_out_questions(mini) -> list[Question]:
+    return [Question(item.id, item.question, str(item.count), "integer", {"letter": item.letter, "text": item.text})
+            for item in items(mini, "test")]
+
+
+def write_training_set(params) -> Path:
+    """`runs/<profile>/data/mini-letters.jsonl`, rewritten only when its content changes."""
+    path = runs_dir(params.profile) / "data" / f"{BENCHMARK}.jsonl"
+    text = "".join(json.dumps(row) + "\n" for row in training_rows(params.mini))
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
+def training_params(params):
+    """The profile with the miniature's base model and recipe (float32: the recipe's mixed precision decides)."""
+    model = params.model.model_copy(update={"name": params.mini.model, "tokenizer": None, "dtype": "float32"})
+    return params.model_copy(update={"model": model, "train": params.mini.train})
+
+
+def ensure_model(params, progress: bool = True) -> Path:
+    """The fine-tuned miniature model (`final/` folder); trains only when this data and recipe were not trained."""
+    from s1lib.train import train
+
+    return train(training_params(params), str(write_training_set(params)), progress=progress)
+
+
+def study_params(params, model: str | Path):
+    """The profile pointed at `model`, the held-out questions and the miniature's precision, forcing and batch."""
+    return params.model_copy(update={
+        "model": params.model.model_copy(update={"name": str(model), "tokenizer": None, "dtype": params.mini.dtype}),
+        "forcing": params.mini.forcing,
+        "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
+        "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),
+    })

@@ -1,0 +1,34 @@
+"""The notebooks are the source (edited in JupyterLab, committed without outputs): each one is valid nbformat, has
+no outputs or execution counts, takes the one papermill parameter, and its code parses."""
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+def test_there_is_a_notebook_per_chapter():
+    assert len(NOTEBOOKS) >= 12 and NOTEBOOKS[0].name.startswith("00_")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_clean_source(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, (f"{path.name}: cells {dirty} have outputs; clear them before committing "
+                       f"(jupyter nbconvert --clear-output --inplace {path.relative_to(path.parent.parent)})")
+    parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and "params_file" in parameters[0].source, f"{path.name}: one 'parameters' cell"
+    ids = [c.get("id") for c in nb.cells]
+    assert len(set(ids)) == len(ids), f"{path.name}: duplicate cell ids"
+    for i, cell in enumerate(code):
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            ast.parse(source)
+        except SyntaxError as err:
+            pytest.fail(f"{path.name} code cell {i}: {err}")
