@@ -23,11 +23,8 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, write_result
+from common import QUESTIONS, ROOT, write_result
 
-QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
-             "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
-             "What is 2 to the power 10?"]
 # The untrained embedded model ends thinking after a couple of tokens; a floor of FLOOR thinking tokens gives every
 # sequence real work before the 3 ignored ends (each followed by "Wait") and the answer.
 BUDGET, FLOOR, IGNORE, ANSWER = 256, 96, 3, 16

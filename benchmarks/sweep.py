@@ -10,11 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from common import write_result
+from common import QUESTIONS, write_result
 
-QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
-             "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
-             "What is 2 to the power 10?"]
 BUDGETS, IGNORES = [32, 64, 128, 192, 256], [0, 1, 2]
 
 

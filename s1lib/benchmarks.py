@@ -6,9 +6,8 @@ import random
 
 from s1lib.data.sources import load
 from s1lib.eval.grade import gsm8k_gold
-from s1lib.question import Question
+from s1lib.question import KINDS, Question
 
-KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k"}
 GPQA_SEED = 0  # lm-eval seeds its global `random` with 0 before the GPQA task shuffles the choices
 
 

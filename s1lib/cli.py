@@ -139,6 +139,9 @@ REFUSED = ("Refused before any work, with one message naming the file, key or fl
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from s1lib.question import KINDS
+    from s1lib.data.select import METHODS
+
     parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.",
                                      epilog=REFUSED)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors too")
@@ -158,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     e = with_profile(sub.add_parser("eval", help="evaluate on a benchmark (resumable)", epilog=REFUSED))
-    e.add_argument("--benchmark", required=True, choices=["aime24", "math500", "gpqa-diamond", "gsm8k"])
+    e.add_argument("--benchmark", required=True, choices=list(KINDS))
     e.add_argument("--out", required=True, help="run folder: samples.jsonl, metrics.json, config.json")
     e.add_argument("--model")
     e.add_argument("--engine", choices=["hf", "vllm"])
@@ -174,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         " Never more rows than --n: where benchmark seeds alone exceed it, the n longest seeds are kept, and a line "
         "on stderr says so.")))
     s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1 or smoke-pool")
-    s.add_argument("--method", default="s1k", choices=["s1k", "random", "diverse", "longest", "full"])
+    s.add_argument("--method", default="s1k", choices=list(METHODS))
     s.add_argument("--n", type=int, default=1000)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--against", nargs="*", help="evaluation sets to decontaminate against (default: the profile's)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s1lib.params import Params, load_params
+from s1lib.params import Params, load_params, with_model
 
 SMALL_PROFILES = {"smoke"}
 
@@ -36,4 +36,4 @@ def pick_model(params: Params, model: str | None = None, task: str = "benchmarks
     from s1lib.train import find_trained
 
     spec = model or find_trained(params.profile, "s1k") or params.model.name
-    return params.model_copy(update={"model": params.model.model_copy(update={"name": str(spec)})})
+    return with_model(params, spec)

@@ -125,7 +125,7 @@ class DataParams(Section):
     @classmethod
     def _known_sets(cls, v):
         from s1lib.data.sources import REGISTRY
-        from s1lib.benchmarks import KINDS
+        from s1lib.question import KINDS
 
         known = set(KINDS) | {name for name, ds in REGISTRY.items() if ds.text}
         unknown = [name for name in v if name not in known]
@@ -238,6 +238,11 @@ class Params(Section):
             raise ValueError(f"forcing.max_generation ({self.forcing.max_generation}) exceeds engine.max_model_len "
                              f"({limit}): 'auto' budgets would run past the context")
         return self
+
+
+def with_model(params: Params, name, **fields) -> Params:
+    """`params` pointed at model `name` (a hub id, folder or alias); `fields` change other `model` settings."""
+    return params.model_copy(update={"model": params.model.model_copy(update={"name": str(name), **fields})})
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from s1lib.eval.answers import answer_section, boxes_offered, extract_answer, re
 from s1lib.eval.form import form_problem
 from s1lib.eval.verify import TIMEOUT_S, equal_many
 
-KINDS = ("aime", "math", "gsm8k", "gpqa", "integer")
+GRADING_KINDS = ("aime", "math", "gsm8k", "gpqa", "integer")
 
 
 @dataclass
@@ -95,7 +95,7 @@ def gsm8k_gold(answer_field: str) -> str:
 
 def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
     """The grade when rules decide it; None when symbolic equivalence must (the answer is in `extracted`)."""
-    if kind not in KINDS:
+    if kind not in GRADING_KINDS:
         raise ValueError(f"unknown benchmark kind '{kind}' ({', '.join(KINDS)})")
     if kind == "gpqa":
         if official:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from s1lib.eval.runner import evaluate
+from s1lib.params import with_model
 from s1lib.paths import runs_dir
 
 NO_FORCING = {"max_thinking": None, "ignore": 0, "min_thinking": 0}
@@ -24,22 +25,14 @@ def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], ben
                   progress: bool = True) -> list[dict]:
     """Evaluate every (model, setting, benchmark); `models` maps a label to a model spec, `settings` maps a
     label to overrides of the profile's `forcing` section. Returns one metrics dict per run, labelled."""
-    from s1lib.infer import make_engine
+    from s1lib.infer import lazy_engine
 
     results = []
     for label, spec in models.items():
-        engine_cache = {}
-
-        def engine(spec=spec, cache=engine_cache):
-            if "engine" not in cache:
-                cache["engine"] = make_engine(params.model_copy(update={"model": params.model.model_copy(update={"name": spec})}))
-            return cache["engine"]
-
+        pointed = with_model(params, spec)
+        engine = lazy_engine(pointed)  # loaded only when a run has work left, once per model
         for setting, overrides in settings.items():
-            p = params.model_copy(update={
-                "model": params.model.model_copy(update={"name": spec}),
-                "forcing": params.forcing.model_copy(update=overrides),
-            })
+            p = pointed.model_copy(update={"forcing": params.forcing.model_copy(update=overrides)})
             for benchmark in benchmarks or params.eval.benchmarks:
                 metrics = evaluate(p, benchmark, run_dir(params.profile, label, setting, benchmark), engine=engine,
                                    progress=progress)

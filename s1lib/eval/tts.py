@@ -37,6 +37,11 @@ def _cached(path: Path, key: dict, compute):
     return rows
 
 
+def _key(params, benchmark: str, questions, **settings) -> dict:
+    """What a cached study's rows depend on: the model, the questions, and the study's own settings."""
+    return {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], **settings}
+
+
 def _score(questions, gens) -> dict:
     grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(questions, gens)])
     correct = [r.correct for r in grades]
@@ -58,8 +63,7 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
     budgets = list(dict.fromkeys(params.sweep.budgets))
     ignores = sorted({0, *params.sweep.ignores})
     base = replace(Forcing.from_params(params.forcing), ignore=0)
-    key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions],
-           "budgets": budgets, "ignores": ignores, "forcing": params.forcing.model_dump()}
+    key = _key(params, benchmark, questions, budgets=budgets, ignores=ignores, forcing=params.forcing.model_dump())
 
     controls = [k for k in ignores if k]
     top = largest_budget(budgets)
@@ -139,8 +143,7 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
             overrides = dict(overrides)
             suffix = overrides.pop("prompt_suffix", "")
             forcing = replace(Forcing.from_params(params.forcing), **overrides)
-            key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions],
-                   "suffix": suffix, "forcing": forcing.__dict__}
+            key = _key(params, benchmark, questions, suffix=suffix, forcing=forcing.__dict__)
             path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
             row = _cached(path, key, lambda f=forcing, s=suffix: [
                 _score(questions, generate(engine(), [q.prompt + s for q in questions], f, progress=progress))])[0]
@@ -155,8 +158,8 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
     with its mean total generated tokens per question (all k samples counted for voting)."""
     questions = questions_for(params, benchmark)
     base = Forcing.from_params(params.forcing)
-    key = {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], "ks": ks,
-           "ignores": ignores, "temperature": temperature, "forcing": params.forcing.model_dump()}
+    key = _key(params, benchmark, questions, ks=ks, ignores=ignores, temperature=temperature,
+               forcing=params.forcing.model_dump())
 
     def compute():
         k_max = max(ks)

@@ -3,6 +3,8 @@ engines are `hf.HFEngine` and `vllm_engine.VLLMEngine`), and making the engine a
 
 from __future__ import annotations
 
+import functools
+
 from tqdm.auto import tqdm
 
 from s1lib.errors import UserError
@@ -105,11 +107,4 @@ def make_engine(params, tokenizer=None):
 
 def lazy_engine(params):
     """A zero-argument callable that makes the profile's engine on first call and returns the same one after."""
-    made = {}
-
-    def get():
-        if "engine" not in made:
-            made["engine"] = make_engine(params)
-        return made["engine"]
-
-    return get
+    return functools.cache(lambda: make_engine(params))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from s1lib.question import Question
 from s1lib.mini.letters import items, training_rows
+from s1lib.params import with_model
 from s1lib.paths import runs_dir
 
 BENCHMARK = "mini-letters"
@@ -30,8 +31,8 @@ def write_training_set(params) -> Path:
 
 def training_params(params):
     """The profile with the miniature's base model and recipe (float32: the recipe's mixed precision decides)."""
-    model = params.model.model_copy(update={"name": params.mini.model, "tokenizer": None, "dtype": "float32"})
-    return params.model_copy(update={"model": model, "train": params.mini.train})
+    pointed = with_model(params, params.mini.model, tokenizer=None, dtype="float32")
+    return pointed.model_copy(update={"train": params.mini.train})
 
 
 def ensure_model(params, progress: bool = True) -> Path:
@@ -43,8 +44,7 @@ def ensure_model(params, progress: bool = True) -> Path:
 
 def study_params(params, model: str | Path):
     """The profile pointed at `model`, the held-out questions and the miniature's precision, forcing and batch."""
-    return params.model_copy(update={
-        "model": params.model.model_copy(update={"name": str(model), "tokenizer": None, "dtype": params.mini.dtype}),
+    return with_model(params, model, tokenizer=None, dtype=params.mini.dtype).model_copy(update={
         "forcing": params.mini.forcing,
         "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
         "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),
