@@ -96,7 +96,7 @@ def gsm8k_gold(answer_field: str) -> str:
 def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
     """The grade when rules decide it; None when symbolic equivalence must (the answer is in `extracted`)."""
     if kind not in GRADING_KINDS:
-        raise ValueError(f"unknown benchmark kind '{kind}' ({', '.join(KINDS)})")
+        raise ValueError(f"unknown benchmark kind '{kind}' ({', '.join(GRADING_KINDS)})")
     if kind == "gpqa":
         if official:
             letter = (extract_answer(text, official=True) or "").strip().upper()
