@@ -63,7 +63,7 @@ def main() -> None:
         folder = Path(tmp)
         profile = load_params(ROOT / "params" / "gpu-1.5b.yaml").model_dump()
         profile["model"]["name"] = args.model
-        profile["train"].update(max_steps=args.steps, save_steps=2, global_batch_size=2, block_size=4096,
+        profile["train"].update(max_steps=args.steps, save_steps=2, global_batch_size=2, max_length=4096,
                                 keep_checkpoints=True)
         params_file = folder / "gpu-check.yaml"
         import yaml

@@ -114,13 +114,13 @@ class DataParams(Section):
 
 class TrainParams(Section):
     learning_rate: float = Field(1e-5, gt=0)
-    epochs: float = Field(5, gt=0)
+    num_train_epochs: float = Field(5, gt=0)
     global_batch_size: int = Field(16, ge=1)
-    micro_batch_size: int = Field(1, ge=1)
+    per_device_train_batch_size: int = Field(1, ge=1, description="sequences per GPU per forward pass")
     num_gpus: int = Field(0, ge=0, description="GPUs in all (0: CPU); >1 launches accelerate with FSDP")
     num_nodes: int = Field(1, ge=1, description="nodes the GPUs are spread over (the paper: 2 x 8 H100)")
-    warmup_ratio: float = Field(0.05, ge=0, lt=1)
-    lr_scheduler: str = "cosine"
+    warmup_steps: float = Field(0.05, ge=0, description="below 1: a share of all steps (the paper: 0.05); else steps")
+    lr_scheduler_type: str = "cosine"
     weight_decay: float = Field(1e-4, ge=0)
     adam_beta1: float = Field(0.9, ge=0, lt=1)
     adam_beta2: float = Field(0.95, ge=0, lt=1)
@@ -130,7 +130,7 @@ class TrainParams(Section):
         "per GPU, transformers 4.46); token: one mean over all trained tokens of the global batch (transformers' "
         "default since 4.48), so long traces weigh more")
     bf16: bool = True
-    block_size: int = Field(32768, ge=16)
+    max_length: int = Field(32768, ge=16, description="the block: tokens per example, longer ones truncated")
     gradient_checkpointing: bool = False
     max_steps: int | None = Field(None, ge=1, description="stop early (smoke runs)")
     save_steps: int = Field(100, ge=1)
@@ -144,10 +144,11 @@ class TrainParams(Section):
     def _batch_arithmetic(self):
         if self.num_nodes > 1 and (self.num_gpus < self.num_nodes or self.num_gpus % self.num_nodes):
             raise ValueError(f"num_gpus ({self.num_gpus}) must be a multiple of num_nodes ({self.num_nodes})")
-        per_step = self.micro_batch_size * max(1, self.num_gpus)
+        per_step = self.per_device_train_batch_size * max(1, self.num_gpus)
         if self.global_batch_size % per_step:
-            raise ValueError(f"global_batch_size ({self.global_batch_size}) must be a multiple of micro_batch_size "
-                             f"x GPUs ({self.micro_batch_size} x {max(1, self.num_gpus)} = {per_step})")
+            raise ValueError(f"global_batch_size ({self.global_batch_size}) must be a multiple of "
+                             f"per_device_train_batch_size x GPUs ({self.per_device_train_batch_size} x "
+                             f"{max(1, self.num_gpus)} = {per_step})")
         return self
 
 
@@ -168,8 +169,9 @@ class MiniParams(Section):
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
     # token weighting: the miniature's measured accuracies (README, benchmarks/mini.py) were trained that way
-    train: TrainParams = TrainParams(learning_rate=2e-4, epochs=1, global_batch_size=16, micro_batch_size=16,
-                                     bf16=True, block_size=256, max_steps=40, save_steps=20, warmup_ratio=0.05,
+    train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
+                                     per_device_train_batch_size=16, bf16=True, max_length=256, max_steps=40,
+                                     save_steps=20, warmup_steps=0.05,
                                      loss_weighting="token")
     forcing: Forcing = Forcing(max_thinking="auto", max_generation=256, max_answer=16)
     batch_size: int = Field(64, ge=1, description="hf engine batch for the study (short sequences batch well)")

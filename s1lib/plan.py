@@ -153,7 +153,7 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
         train = train.model_copy(update={"num_gpus": gpus, "num_nodes": nodes})
     plan.add("profile", [{"setting": k, "value": v} for k, v in {
         "profile": params.profile, "model": params.model.name, "engine": params.engine.name,
-        "GPUs": f"{train.num_gpus} ({train.num_nodes} node(s))", "block size": train.block_size,
+        "GPUs": f"{train.num_gpus} ({train.num_nodes} node(s))", "block size": train.max_length,
         "loss weighting": train.loss_weighting, "budget forcing": params.forcing.max_thinking}.items()])
     _data_rows(params, plan)
 
@@ -168,13 +168,13 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
         lengths = np.array([len(ids) + 40 for ids in tok(texts)["input_ids"]])  # +40: chat template and delimiters
         plan.add("training set (Qwen2.5 tokens, with the chat template)", [{
             "rows": len(rows), "mean": int(lengths.mean()), "median": int(np.median(lengths)), "max": int(lengths.max()),
-            f"over block {train.block_size}": int((lengths > train.block_size).sum())}])
+            f"over block {train.max_length}": int((lengths > train.max_length).sum())}])
     try:
         steps = total_steps(train, n_examples)
         plan.add("optimization", [{"examples": n_examples, "global batch": train.global_batch_size,
-                                   "micro-batch per GPU": train.micro_batch_size,
+                                   "micro-batch per GPU": train.per_device_train_batch_size,
                                    "accumulation": grad_accumulation(train), "optimizer steps": steps,
-                                   "warmup steps": math.ceil(steps * train.warmup_ratio)}])
+                                   "warmup steps": math.ceil(steps * train.warmup_steps)}])
     except ValueError as err:
         plan.problems.append(f"batch arithmetic: {err}")
 
@@ -192,12 +192,12 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
             root = f"{repo_root()}/"
             commands.append({"node": rank, "command": " ".join(["python", *(c.replace(root, "") for c in cmd[1:])])})
         plan.add("launch (each node; s1lib train --profile ... does this for you)", commands)
-        memory = memory_per_gpu(shape, train.num_gpus, train.block_size, train.gradient_checkpointing)
+        memory = memory_per_gpu(shape, train.num_gpus, train.max_length, train.gradient_checkpointing)
         plan.add(f"memory per GPU, FSDP full shard over {train.num_gpus} GPUs "
                  f"({parameter_count(shape) / 1e9:.1f}B parameters)", memory)
         if memory[-1]["GB"] > gpu_memory_gb:
             plan.problems.append(f"training needs ~{memory[-1]['GB']} GB per GPU, more than {gpu_memory_gb:g} GB: "
-                                 f"use more GPUs, a shorter block_size, or gradient checkpointing")
+                                 f"use more GPUs, a shorter max_length, or gradient checkpointing")
     _eval_grid(params, shape, plan)
     return plan
 

@@ -49,7 +49,7 @@ def test_sweep_settings_that_make_no_sense_are_refused(tmp_path, sweep, message)
     ("engine:\n  max_model_len: 4096\nforcing:\n  max_generation: 8192\n", "forcing.max_generation"),
     ("model:\n  device: gpu9\n", "model.device"),
     ("data:\n  pool: no-such-pool\n", "data.pool"),
-    ("train:\n  global_batch_size: 2\n  micro_batch_size: 4\n", "train"),
+    ("train:\n  global_batch_size: 2\n  per_device_train_batch_size: 4\n", "train"),
     ("profile: ../../../../elsewhere/x\n", "profile"),
     ("profile: a/b\n", "profile"),
 ])

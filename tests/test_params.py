@@ -12,9 +12,9 @@ def test_paper_profile_holds_the_published_recipe():
     p = load_params("params/paper.yaml")
     t = p.train
     assert (p.model.name, p.data.train_set) == ("Qwen/Qwen2.5-32B-Instruct", "s1K")
-    assert (t.learning_rate, t.epochs, t.global_batch_size, t.warmup_ratio) == (1e-5, 5, 16, 0.05)
-    assert (t.adam_beta1, t.adam_beta2, t.weight_decay, t.bf16, t.block_size) == (0.9, 0.95, 1e-4, True, 32768)
-    assert t.lr_scheduler == "cosine" and p.engine.name == "vllm" and p.engine.tensor_parallel_size > 1
+    assert (t.learning_rate, t.num_train_epochs, t.global_batch_size, t.warmup_steps) == (1e-5, 5, 16, 0.05)
+    assert (t.adam_beta1, t.adam_beta2, t.weight_decay, t.bf16, t.max_length) == (0.9, 0.95, 1e-4, True, 32768)
+    assert t.lr_scheduler_type == "cosine" and p.engine.name == "vllm" and p.engine.tensor_parallel_size > 1
     assert p.sweep.budgets[-1] == "auto" and p.sweep.ignores == [1, 2, 4, 6]
 
 
@@ -32,8 +32,8 @@ def test_unknown_key_names_file_and_key(tmp_path):
 
 
 def test_wrong_type_names_key_and_expectation(tmp_path):
-    f = _write(tmp_path, "profile: x\ntrain:\n  epochs: five\n")
-    with pytest.raises(ParamsError, match=r"train\.epochs: .*number.*'five'"):
+    f = _write(tmp_path, "profile: x\ntrain:\n  num_train_epochs: five\n")
+    with pytest.raises(ParamsError, match=r"train\.num_train_epochs: .*number.*'five'"):
         load_params(f)
 
 
@@ -42,7 +42,7 @@ def test_wrong_type_names_key_and_expectation(tmp_path):
     ("forcing:\n  max_thinking: 10\n  min_thinking: 20\n", "min_thinking"),
     ("forcing:\n  rejection_tries: 4\n", "temperature > 0"),
     ("engine:\n  name: sglang\n", "engine.name"),
-    ("train:\n  warmup_ratio: 1.5\n", "train.warmup_ratio"),
+    ("train:\n  warmup_steps: -1\n", "train.warmup_steps"),
 ])
 def test_impossible_values_fail_before_work(tmp_path, body, key):
     with pytest.raises(ParamsError, match=key.replace(".", r"\.")):

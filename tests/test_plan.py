@@ -51,7 +51,7 @@ def test_training_set_lengths_are_counted_with_the_qwen_tokenizer(tmp_path):
     subset = tmp_path / "train.jsonl"
     subset.write_text("".join(__import__("json").dumps(r) + "\n" for r in rows))
     profile = tmp_path / "p.yaml"
-    profile.write_text(f"profile: p\ndata:\n  train_set: {subset}\ntrain:\n  block_size: 1024\n")
+    profile.write_text(f"profile: p\ndata:\n  train_set: {subset}\ntrain:\n  max_length: 1024\n")
     plan = make_plan(load_params(str(profile)))
     stats = section(plan, "training set")[0]
     assert stats["rows"] == 2 and stats["over block 1024"] == 1 and stats["max"] > 5000

@@ -111,9 +111,9 @@ def tiny_subset(tmp_path, n=4):
 
 
 def tiny_params(**train):
-    return load_params("params/smoke.yaml", {"train": {"learning_rate": 1e-4, "epochs": 4, "global_batch_size": 2,
-                                                        "micro_batch_size": 1, "max_steps": None, "save_steps": 2,
-                                                        "warmup_ratio": 0.0, **train}})
+    return load_params("params/smoke.yaml", {"train": {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2,
+                                                        "per_device_train_batch_size": 1, "max_steps": None,
+                                                        "save_steps": 2, "warmup_steps": 0.0, **train}})
 
 
 @pytest.mark.slow
@@ -166,7 +166,7 @@ def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
     from s1lib.train.dataset import build_dataset, load_rows
     from s1lib.train.trainer import SFTTrainer
 
-    params = tiny_params(micro_batch_size=2)
+    params = tiny_params(per_device_train_batch_size=2)
     tokenizer = load_tokenizer("smollm2-135m")
     ensure_pad_token(tokenizer)
     dataset = build_dataset(tokenizer, load_rows(tiny_subset(tmp_path), "smoke"), 512).dataset
@@ -197,7 +197,7 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
     ensure_pad_token(tokenizer)
     dataset = build_dataset(tokenizer, rows, 512).dataset
     model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
-    params = tiny_params(micro_batch_size=2)
+    params = tiny_params(per_device_train_batch_size=2)
     losses = {}
     for weighting in ("sequence", "token"):
         trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / weighting), use_cpu=True),
@@ -235,9 +235,9 @@ def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
 
     def run(name, gpus, weighting="sequence", launcher=(sys.executable, "-m", "s1lib")):
         profile = tmp_path / f"{name}.yaml"
-        profile.write_text(f"profile: {name}\ntrain:\n  learning_rate: 1.0e-3\n  epochs: 2\n  global_batch_size: 2\n"
-                           f"  micro_batch_size: 1\n  num_gpus: {gpus}\n  warmup_ratio: 0.0\n  bf16: false\n"
-                           f"  block_size: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
+        profile.write_text(f"profile: {name}\ntrain:\n  learning_rate: 1.0e-3\n  num_train_epochs: 2\n  global_batch_size: 2\n"
+                           f"  per_device_train_batch_size: 1\n  num_gpus: {gpus}\n  warmup_steps: 0.0\n  bf16: false\n"
+                           f"  max_length: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
         out = tmp_path / name
         done = subprocess.run([*launcher, "train", "--params", str(profile), "--subset", str(subset), "--out", str(out)],
                               capture_output=True, text=True, timeout=600)

@@ -73,7 +73,7 @@ def build_dataset(tokenizer, rows: list[dict], block_size: int) -> Built:
     kept = [e for e in examples if any(e["completion_mask"])]
     if not kept:
         raise DataError(f"all {len(examples)} training examples are dropped: their prompts fill the block size "
-                        f"({block_size} tokens) and leave nothing to train on; raise train.block_size")
+                        f"({block_size} tokens) and leave nothing to train on; raise train.max_length")
     digest = hashlib.sha256(json.dumps([e["input_ids"] for e in kept]).encode()).hexdigest()[:16]
     truncated = sum(e.pop("truncated") for e in kept)
     return Built(Dataset.from_list(kept), digest, truncated, len(examples) - len(kept))

@@ -148,10 +148,10 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     tokenizer = load_tokenizer(params.model.name)
     ensure_pad_token(tokenizer)
     rows = load_rows(subset, params.profile)
-    dataset, data_hash, truncated, dropped = build_dataset(tokenizer, rows, params.train.block_size)
+    dataset, data_hash, truncated, dropped = build_dataset(tokenizer, rows, params.train.max_length)
     if dropped:
         print(f"s1lib train: dropped {dropped} of {len(rows)} examples whose prompt fills the block size "
-              f"({params.train.block_size} tokens); training on {len(rows) - dropped}", file=sys.stderr)
+              f"({params.train.max_length} tokens); training on {len(rows) - dropped}", file=sys.stderr)
     digest = run_hash(params, data_hash)
     out = Path(out) if out else runs_dir(params.profile) / "sft" / f"{Path(subset).stem}-{digest}"
     final = out / "final"
