@@ -31,7 +31,7 @@ def reproduce(params_file: str, only: list[str] | None = None, kernel: str = "py
     params = load_params(params_file)  # fail on a bad profile before the first notebook starts
     out_dir = runs_dir(params.profile) / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
-    done = []
+    done, seconds = [], {}
     books = notebooks(only)
     for nb in (bar := tqdm(books, desc=f"reproduce [{params.profile}]", unit="notebook")):
         bar.set_postfix_str(nb.name)
@@ -41,6 +41,15 @@ def reproduce(params_file: str, only: list[str] | None = None, kernel: str = "py
             str(nb), str(target), parameters={"params_file": str(params_file)}, cwd=str(nb.parent),
             kernel_name=kernel, progress_bar=False,
         )
-        tqdm.write(f"  {nb.name}: {time.time() - start:.0f} s -> {target.relative_to(repo_root())}")
+        seconds[nb.stem] = time.time() - start
+        tqdm.write(f"  {nb.name}: {seconds[nb.stem]:.0f} s -> {target.relative_to(repo_root())}")
         done.append(target)
+    print(timing_table(seconds))
     return done
+
+
+def timing_table(seconds: dict[str, float]) -> str:
+    """Seconds per notebook, slowest first, and the total: where a reproduction spends its time."""
+    width = max((len(name) for name in seconds), default=8)
+    lines = [f"{name:<{width}}  {s:7.0f} s" for name, s in sorted(seconds.items(), key=lambda kv: -kv[1])]
+    return "\n".join(["seconds per notebook:", *lines, f"{'total':<{width}}  {sum(seconds.values()):7.0f} s"])

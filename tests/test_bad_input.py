@@ -238,3 +238,4 @@ def test_a_byte_order_mark_is_not_data(tmp_path, monkeypatch):
     (tmp_path / "gsm8k_test.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "q", "answer": "a"}).encode() + b"\n")
     monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
     assert load("gsm8k") == [{"question": "q", "answer": "a"}]
+
