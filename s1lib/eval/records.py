@@ -12,7 +12,7 @@ from pathlib import Path
 from s1lib.errors import UserError
 from s1lib.eval.grade import reason_counts
 from s1lib.eval.metrics import bootstrap_ci
-from s1lib.paths import write_atomic
+from s1lib.paths import read_json, write_atomic
 from s1lib.provenance import versions
 from s1lib.question import Question
 
@@ -56,12 +56,7 @@ def read_samples(path: Path) -> list[dict]:
 def check_folder(out: Path, config: dict, digest: str, has_samples: bool) -> None:
     """Pin `out` to these settings (config.json), or refuse a folder whose samples came from others."""
     config_file = out / "config.json"
-    old = None
-    if config_file.is_file():
-        try:
-            old = json.loads(config_file.read_text())
-        except json.JSONDecodeError:
-            old = None  # cut off by a kill while being written (before writes were atomic)
+    old = read_json(config_file)  # None also when a kill cut it off mid-write (before writes were atomic)
     if old is None and has_samples:
         state = "an unreadable config.json" if config_file.is_file() else "no config.json"
         raise EvalError(f"{out} holds samples but {state}, so the settings that made them are unknown. "

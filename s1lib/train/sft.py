@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from s1lib.errors import UserError
-from s1lib.paths import runs_dir, write_atomic
+from s1lib.paths import read_json, runs_dir, write_atomic
 from s1lib.provenance import versions
 from s1lib.train.dataset import build_dataset, load_rows
 from s1lib.train.launch import fsdp_command
@@ -74,12 +74,7 @@ def pin_run_folder(out: Path, key: dict, digest: str) -> None:
     """Tie `out` to one training run (`run.json`), so a checkpoint is only ever resumed by the settings that made
     it; refuse a folder whose run.json, checkpoints or final model came from other settings."""
     marker = out / "run.json"
-    old = None
-    if marker.is_file():
-        try:
-            old = json.loads(marker.read_text())
-        except json.JSONDecodeError:
-            old = None
+    old = read_json(marker)
     if old is not None and old.get("run_hash") != digest:
         changed = "; ".join(_changed(old.get("key", {}), key)) or "unknown"
         raise TrainError(f"{out} holds a training run with other settings ({changed}). Its checkpoint would be "
