@@ -118,7 +118,7 @@ def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared
     from s1lib.eval.parallel import gpu_groups
 
     overrides = {"eval": {"limit": 4, "subset_seed": None}, "forcing": {"max_thinking": "auto", "max_answer": 4,
-                 "max_generation": 200}, "engine": {"batch_size": 4}}
+                 "max_generation": 320}, "engine": {"batch_size": 4}}
     single = evaluate(load_params("params/smoke.yaml", overrides), "gsm8k", tmp_path / "one", progress=False)
     overrides["engine"]["data_parallel_size"] = 2
     parallel = evaluate(load_params("params/smoke.yaml", overrides), "gsm8k", tmp_path / "two", progress=False)
@@ -126,6 +126,7 @@ def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared
     two = read_samples(tmp_path / "two" / "samples.jsonl")
     assert [s["id"] for s in two] == [s["id"] for s in one]
     assert [s["text"] for s in two] == [s["text"] for s in one] and {s["budget"] for s in two} == {one[0]["budget"]}
+    assert one[0]["budget"] > 0  # 'auto' left room to think
     assert parallel["n"] == single["n"] == 4 and parallel["data_parallel_size"] == 2
     assert len(read_samples(tmp_path / "two" / "shard-1" / "samples.jsonl")) == 2
     assert gpu_groups(2, 4, {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7"}) == ["0,1,2,3", "4,5,6,7"]

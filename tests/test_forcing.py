@@ -233,3 +233,11 @@ def test_rows_that_extend_one_another_share_one_prefilled_anchor():
     assert shared[0] == (0, 40) and shared[1] == (0, 99)  # every row keeps its last id to feed
     assert shared[2] == (1, 20 + MAX_UNSHARED + 1)
     assert shared[3] == (0, 20)  # the common system prompt is copied; its own 31 ids are fed
+
+
+def test_auto_budget_is_never_negative(tok):
+    """A prompt that fills max_generation leaves no thinking: the end is forced at once (a validated Forcing
+    refuses negative budgets)."""
+    f = Forcing(max_generation=128)
+    vocab = Vocab.build(tok, f)
+    assert auto_budget(f, vocab, [500]) == 0

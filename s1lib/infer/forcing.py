@@ -146,9 +146,10 @@ def newline_token_ids(tokenizer) -> frozenset[int]:
 
 def auto_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int:
     """The harness's `max_tokens_thinking=auto`: the context left after the longest prompt in the batch, the two
-    delimiters and 100 tokens kept for the answer. `prompt_lengths` exclude the think delimiter."""
+    delimiters and 100 tokens kept for the answer (0 when nothing is left: the end is forced at once).
+    `prompt_lengths` exclude the think delimiter."""
     longest = max(prompt_lengths, default=0)
-    return forcing.max_generation - longest - len(vocab.think_start) - len(vocab.forced_end) - 100
+    return max(0, forcing.max_generation - longest - len(vocab.think_start) - len(vocab.forced_end) - 100)
 
 
 @dataclass
