@@ -32,7 +32,7 @@ GRADING_KINDS = ("aime", "math", "gsm8k", "gpqa", "integer")
 @dataclass
 class Grade:
     extracted: str | None
-    correct: bool
+    correct: bool | None  # None only inside grade_many, before symbolic equivalence decides
     grader: str = "rules"
     reason: str | None = None  # why it is wrong without a verdict on the value (None: graded normally)
 
@@ -93,8 +93,9 @@ def gsm8k_gold(answer_field: str) -> str:
     return answer_field.split("####")[-1].strip().replace(",", "")
 
 
-def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
-    """The grade when rules decide it; None when symbolic equivalence must (the answer is in `extracted`)."""
+def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade:
+    """The grade when rules decide it; else a grade with `correct=None` and the extracted answer, for symbolic
+    equivalence to decide."""
     if kind not in GRADING_KINDS:
         raise ValueError(f"unknown benchmark kind '{kind}' ({', '.join(GRADING_KINDS)})")
     if kind == "gpqa":
@@ -119,28 +120,23 @@ def _by_rules(kind: str, text: str, gold: str, official: bool) -> Grade | None:
         return Grade(extracted, value == target)
     if _case_conflict(gold, extracted):
         return Grade(extracted, False)
-    return None
+    return Grade(extracted, None)
 
 
 def grade_many(items: Sequence[tuple], official: bool = False, timeout: float = TIMEOUT_S) -> list[Grade]:
     """Grade many `(kind, output, gold)` or `(kind, output, gold, question)` at once: the answers that need
     symbolic equivalence are compared in parallel by the worker pool."""
-    grades: list[Grade | None] = []
-    pending: list[int] = []
-    for i, (kind, text, gold, *_) in enumerate(items):
-        grades.append(_by_rules(kind, text, gold, official))
-        if grades[-1] is None:
-            pending.append(i)
-    extracted = {i: extract_answer(items[i][1], official=official) for i in pending}
-    verdicts = equal_many([(items[i][2], extracted[i]) for i in pending], timeout=timeout)
+    grades = [_by_rules(kind, text, gold, official) for kind, text, gold, *_ in items]
+    pending = [i for i, g in enumerate(grades) if g.correct is None]
+    verdicts = equal_many([(items[i][2], grades[i].extracted) for i in pending], timeout=timeout)
     for i, (ok, reason) in zip(pending, verdicts):
-        grades[i] = Grade(extracted[i], ok, reason=reason)
+        grades[i] = Grade(grades[i].extracted, ok, reason=reason)
     for (kind, _, gold, *question), g in zip(items, grades):
         if kind == "math" and g.correct and question and not official:
             problem = form_problem(question[0], gold, g.extracted)
             if problem:
                 g.correct, g.reason = False, problem
-    return grades  # type: ignore[return-value]
+    return grades
 
 
 def grade(kind: str, text: str, gold: str, official: bool = False, question: str | None = None) -> Grade:

@@ -43,7 +43,7 @@ def gpu_groups(replicas: int, per_replica: int, env=os.environ) -> list[str | No
 
 def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = True) -> dict:
     from s1lib.benchmarks import questions_for
-    from s1lib.eval.records import check_folder, config_hash, read_samples, run_config, summarize
+    from s1lib.eval.records import check_folder, config_hash, read_samples, run_config, write_metrics
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,5 @@ def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = 
     by_id = {s["id"]: s for i in range(n) for s in read_samples(out / f"shard-{i}" / "samples.jsonl")}
     samples = [by_id[q.id] for q in questions]
     write_atomic(out / "samples.jsonl", "".join(json.dumps(s) + "\n" for s in samples))
-    metrics = summarize(samples, config, {"engine": config["engine"], "grader": params.eval.grader,
-                                          "data_parallel_size": n})
-    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
-    return metrics
+    return write_metrics(out, samples, config, {"engine": config["engine"], "grader": params.eval.grader,
+                                                "data_parallel_size": n})

@@ -76,6 +76,13 @@ def append_sample(fh, row: dict) -> None:
     os.fsync(fh.fileno())
 
 
+def write_metrics(out: Path, samples: list[dict], config: dict, extra: dict) -> dict:
+    """`out/metrics.json` (atomically) from the samples; returns the metrics."""
+    metrics = summarize(samples, config, extra)
+    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
+    return metrics
+
+
 def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> dict:
     correct = [s["correct"] for s in samples]
     acc, lo, hi = bootstrap_ci(correct)

@@ -8,7 +8,6 @@ loses at most the batch in flight; rerunning the same command generates only the
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,10 +18,9 @@ from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import Grade, grade_many
 from s1lib.eval.metrics import paper_thinking_tokens
 from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
-                                run_config, summarize)
+                                run_config, summarize, write_metrics)
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
-from s1lib.paths import write_atomic
 from s1lib.question import Question
 
 
@@ -70,9 +68,8 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
                 elapsed = time.time() - start
                 bar.set_postfix(q_per_s=f"{bar.n / max(elapsed, 1e-9):.2f}", tok_per_s=f"{tokens / max(elapsed, 1e-9):.1f}")
     samples = [done[q.id] for q in questions]
-    metrics = summarize(samples, config, {"engine": config["engine"], "grader": params.eval.grader,
-                                          "wall_s_last_run": round(time.time() - start, 1)})
-    write_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
+    metrics = write_metrics(out, samples, config, {"engine": config["engine"], "grader": params.eval.grader,
+                                                   "wall_s_last_run": round(time.time() - start, 1)})
     return metrics
 
 
