@@ -28,25 +28,56 @@ def forcing_for(budget, ignore, ignore_str, **kw):
     return Forcing(max_thinking=budget, ignore=ignore, ignore_str=ignore_str, max_generation=220, max_answer=8, **kw)
 
 
-@pytest.mark.parametrize("budget, ignore, ignore_str", list(itertools.product([16, 64, "auto"], [0, 1, 3], ["Wait", "Hmm", ""])))
+def run_with(engine, driver, questions, forcing):
+    engine.driver = driver
+    try:
+        return generate(engine, questions, forcing, progress=False)
+    finally:
+        engine.driver = "processor"
+
+
+# ignore strings of one token, several tokens, and none
+@pytest.mark.parametrize("budget, ignore, ignore_str", list(itertools.product([16, 64, "auto"], [0, 1, 3], ["Wait", "Alternatively", ""])))
 def test_vllm_matches_reference(vllm_engine, budget, ignore, ignore_str):
+    """Both drivers give the reference's greedy ids. The processor reads ignores back from the ids, so it may
+    count a "Wait" the model wrote itself, and cannot see ignores of an empty string cut off by the budget."""
     forcing = forcing_for(budget, ignore, ignore_str)
     tok = vllm_engine.tokenizer
     vocab = Vocab.build(tok, forcing)
     prompts = prompt_ids(tok, QUESTIONS)
     cap = resolve_budget(forcing, vocab, [len(p) for p in prompts])
     complete = vllm_complete(vllm_engine.llm)
-    fast = generate(vllm_engine, QUESTIONS, forcing, progress=False)
-    for g, p in zip(fast, prompts):
+    resubmitted = run_with(vllm_engine, "resubmit", QUESTIONS, forcing)
+    streamed = run_with(vllm_engine, "processor", QUESTIONS, forcing)
+    for r, g, p in zip(resubmitted, streamed, prompts):
         ids, n_ignored, forced = reference_generate(complete, vocab, p, forcing, cap)
-        assert g.token_ids == ids
-        assert (g.n_ignored, g.forced_end) == (n_ignored, forced)
-        assert g.thinking_tokens <= cap
+        assert r.token_ids == ids and g.token_ids == ids
+        assert (r.n_ignored, r.forced_end) == (n_ignored, forced)
+        assert g.forced_end == forced and g.thinking_tokens == r.thinking_tokens <= cap
+        if not forced:
+            assert g.n_ignored == n_ignored or (ignore_str and g.n_ignored > n_ignored)
 
 
-def test_vllm_minimum_and_multi_token_stop(vllm_engine):
-    for g in generate(vllm_engine, QUESTIONS, forcing_for(64, 0, "Wait", min_thinking=20), progress=False):
-        assert 20 <= g.thinking_tokens <= 64
+def test_vllm_minimum(vllm_engine):
+    forcing = forcing_for(64, 2, "Wait", min_thinking=20)
+    streamed = run_with(vllm_engine, "processor", QUESTIONS, forcing)
+    assert all(20 <= g.thinking_tokens <= 64 for g in streamed)
+    assert [g.token_ids for g in streamed] == [g.token_ids for g in run_with(vllm_engine, "resubmit", QUESTIONS, forcing)]
+
+
+def test_processor_samples_within_the_rules(vllm_engine):
+    """Sampled requests: the same rules hold, a seed gives the same draws, and the processor actually ends thinking
+    early sometimes (the stop's probability is drawn, not ignored)."""
+    forcing = forcing_for(48, 1, "Wait", temperature=1.0, seed=3)
+    questions = QUESTIONS * 4
+    first = generate(vllm_engine, questions, forcing, progress=False)
+    again = generate(vllm_engine, questions, forcing, progress=False)
+    assert [g.token_ids for g in first] == [g.token_ids for g in again]
+    assert all(g.thinking_tokens <= 48 and g.n_ignored <= 1 for g in first)
+    assert any(not g.forced_end for g in first) and len({tuple(g.token_ids) for g in first}) > 2
+
+
+def test_vllm_multi_token_stop_falls_back_to_resubmission(vllm_engine):
     forcing = forcing_for(64, 1, "Wait", stops=("<|im_start|>", "<|im_end|>", "\n\n"))
     for g in generate(vllm_engine, QUESTIONS, forcing, progress=False):
         assert "\n\n" not in g.thinking and g.thinking_tokens <= 64

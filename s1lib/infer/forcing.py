@@ -228,6 +228,11 @@ class Sample:
         floor = self.forcing.min_thinking - self.thinking_tokens
         return max(floor, self._min_segment - self._segment_len, 0)
 
+    @property
+    def takes_ignore(self) -> bool:
+        """Would a stop now be ignored (an ignore left, and its string fits the budget with room for one more)?"""
+        return self.n_ignored < self.forcing.ignore and self.max_new - len(self.vocab.ignore) >= 1
+
     # -- what engines call ------------------------------------------------------------------------------
     def accept(self, token: int) -> bool:
         """Take one sampled token. Returns True if it joined the sequence (the engine feeds it), False if it
@@ -268,8 +273,7 @@ class Sample:
         if self.thinking_tokens < self.forcing.min_thinking:
             self._restart_segment(min_tokens=1)  # a multi-token stop before the floor: drop it and go on
             return
-        room = self.max_new - len(self.vocab.ignore)
-        if self.n_ignored < self.forcing.ignore and room >= 1:
+        if self.takes_ignore:
             self.n_ignored += 1
             self._append("ignore", self.vocab.ignore)
             self.thinking_tokens += len(self.vocab.ignore)

@@ -1,7 +1,12 @@
-"""The vLLM engine: every generation segment is a request over token ids (`TokensPrompt`). A sample whose
-segment ends is resubmitted at once with its forced text appended (continuous batching through the engine's
-`add_request` / `step` loop, so no sample waits for a slower one's round), and automatic prefix caching makes each
-resubmission recompute only its new tokens.
+"""The vLLM engine, with two drivers for the same state machine (`forcing.Sample`):
+
+* `processor` (default): one request per sample, steered from inside vLLM by `vllm_processor.BudgetForcingProcessor`
+  (`stream.py` explains how); a single pass, as fast as plain generation. Settings outside its reach (a custom chat
+  format, multi-token thinking stops) and requests cut short by the context fall back to resubmission.
+* `resubmit` (the reference the tests compare against): every generation segment is a request over token ids
+  (`TokensPrompt`). A sample whose segment ends is resubmitted at once with its forced text appended (continuous
+  batching through the engine's `add_request` / `step` loop, so no sample waits for a slower one's round), and
+  automatic prefix caching makes each resubmission recompute only its new tokens.
 
 Single-token stops go in `stop_token_ids` because vLLM's `min_tokens` suppresses only those (not stop strings);
 multi-token stops go in `stop` and are matched again on ids by `Sample.accept`. On GPUs install the `vllm`
@@ -15,6 +20,14 @@ import itertools
 
 from s1lib.errors import UserError
 from s1lib.infer.forcing import Phase, Sample
+from s1lib.infer.stream import Stream, replay, request_args, streamable
+
+DRIVERS = ("processor", "resubmit")
+
+
+def fresh(s: Sample) -> bool:
+    """Nothing past the think delimiter yet (an answer branch or a resumed sample goes by resubmission)."""
+    return len(s.segments) == 2 and s.phase is Phase.THINK
 
 
 class VLLMEngine:
@@ -22,7 +35,10 @@ class VLLMEngine:
 
     def __init__(self, model_path: str, tokenizer: str | None = None, dtype: str = "float32",
                  tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9, max_model_len: int | None = None,
-                 enforce_eager: bool = False, seed: int = 0):
+                 enforce_eager: bool = False, seed: int = 0, driver: str = "processor"):
+        if driver not in DRIVERS:
+            raise UserError(f"vLLM driver {driver!r}: choose one of {', '.join(DRIVERS)}")
+        self.driver = driver
         try:
             from vllm import LLM
         except ImportError as err:
@@ -33,10 +49,51 @@ class VLLMEngine:
         self.llm = LLM(
             model=model_path, tokenizer=tokenizer or model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
             gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len, enforce_eager=enforce_eager,
-            enable_prefix_caching=True, seed=seed,
+            enable_prefix_caching=True, seed=seed, logits_processors=self._processors(),
         )
         self.tokenizer = self.llm.get_tokenizer()
         self.context_length = self.llm.llm_engine.model_config.max_model_len
+
+    def _processors(self) -> list:
+        if self.driver != "processor":
+            return []
+        from s1lib.infer.vllm_processor import BudgetForcingProcessor
+
+        return [BudgetForcingProcessor]
+
+    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
+        todo = [(i, s) for i, s in enumerate(samples) if not s.done]
+        if self.driver == "processor":
+            todo = self._run_streamed(todo, temperature, top_p, seed)
+        self._run_resubmitted(todo, temperature, top_p, seed)
+
+    def _run_streamed(self, todo, temperature, top_p, seed) -> list[tuple[int, Sample]]:
+        """One request per sample; returns the samples left for the resubmission driver."""
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        mine = [(i, s) for i, s in todo if fresh(s) and streamable(s.forcing, s.vocab)]
+        if not mine:
+            return todo
+        params = [SamplingParams(
+            max_tokens=self._room(s), temperature=temperature, top_p=top_p,
+            seed=None if temperature == 0 else seed + 7919 * i, stop_token_ids=sorted(s.vocab.answer_stop_ids),
+            skip_special_tokens=False, spaces_between_special_tokens=False, detokenize=False,
+            extra_args=request_args(s.forcing, s.budget),
+        ) for i, s in mine]
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s.ids)) for _, s in mine], params,
+                                    use_tqdm=False)
+        for (_, s), out in zip(mine, outputs):
+            replay(Stream(s), list(out.outputs[0].token_ids))
+        done = {id(s) for _, s in mine if s.done}
+        return [(i, s) for i, s in todo if id(s) not in done]
+
+    def _room(self, s: Sample) -> int:
+        """Tokens one request may emit: the whole thinking budget, the forced end and the answer (and its stop),
+        within the context."""
+        v = s.vocab
+        room = s.cap - s.thinking_tokens + len(v.newline) + len(v.forced_end) + s.forcing.max_answer + 1
+        return max(1, min(room, self.context_length - len(s.ids)))
 
     def _params(self, s: Sample, temperature: float, top_p: float, seed: int):
         from vllm import SamplingParams
@@ -50,7 +107,7 @@ class VLLMEngine:
             skip_special_tokens=False, spaces_between_special_tokens=False,
         )
 
-    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
+    def _run_resubmitted(self, todo, temperature, top_p, seed) -> None:
         from vllm.inputs import TokensPrompt
 
         engine, pending, ids = self.llm.llm_engine, {}, itertools.count()
@@ -61,7 +118,7 @@ class VLLMEngine:
             engine.add_request(request_id, TokensPrompt(prompt_token_ids=list(sample.ids)), params)
             pending[request_id] = (sample, index)
 
-        for index, sample in enumerate(samples):
+        for index, sample in todo:
             if not sample.done:
                 submit(sample, index)
         while pending:
