@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, eval, select, train, reproduce.
+"""`s1lib` command line: generate, eval, select, train, plan, serve, reproduce.
 
 Every error a user can cause (`s1lib.errors.UserError`: a params file or flag that does not validate, a dataset row
 or file that cannot be read, a model that does not load, a run folder made with other settings) prints one line
@@ -123,6 +123,15 @@ def cmd_plan(args) -> int:
     return 1 if plan.problems else 0
 
 
+def cmd_serve(args) -> int:
+    from s1lib.paths import runs_dir
+    from s1lib.serve import serve
+
+    overrides = {"model": {"name": args.model}} if args.model else {}
+    params = _params(args, overrides)
+    return serve(params, args.host, args.port, runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log")
+
+
 def cmd_reproduce(args) -> int:
     from s1lib.reproduce import reproduce
 
@@ -198,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--gpus-per-node", type=int, help="GPUs per node (default: train.num_gpus / num_nodes)")
     pl.add_argument("--gpu-memory-gb", type=float, default=80.0, help="memory of one GPU (default 80, an H100)")
     pl.set_defaults(func=cmd_plan)
+
+    sv = with_profile(sub.add_parser(
+        "serve", help="an OpenAI-compatible vLLM server with budget forcing per request",
+        epilog="A request sets budget forcing with extra_body={'vllm_xargs': {'max_thinking': 64, 'ignore': 1, ...}}; "
+               "the reply carries the think block as message.reasoning and its length as "
+               "usage.completion_tokens_details.reasoning_tokens. Ctrl-C stops the server and its engine."))
+    sv.add_argument("--model", help="hub id, local directory or alias (default: the profile's)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.set_defaults(func=cmd_serve)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")

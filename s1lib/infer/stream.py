@@ -22,6 +22,8 @@ fields (`request_args`), read back and validated by `forcing_from_args`.
 
 from __future__ import annotations
 
+import difflib
+
 from pydantic import ValidationError
 
 from s1lib.infer.forcing import Forcing, Phase, Sample, Vocab, auto_budget
@@ -49,10 +51,18 @@ def request_args(forcing: Forcing, budget: int | None | str = "forcing") -> dict
 
 def forcing_from_args(args: dict | None) -> Forcing | None:
     """The request's `Forcing`, or None when it asks for no budget forcing (no setting named). Every key of a
-    budget-forcing request must be a setting, so a misspelt one is refused rather than ignored."""
-    if not args or not any(k in args for k in SETTINGS):
+    budget-forcing request must be a setting, and a key that is nearly a setting's name is refused in any request,
+    so a misspelt setting never runs silently unforced."""
+    if not args:
         return None
     unknown = sorted(set(args) - set(SETTINGS))
+    misspelt = {k: difflib.get_close_matches(k, SETTINGS, n=1, cutoff=0.8) for k in unknown}
+    misspelt = {k: m[0] for k, m in misspelt.items() if m}
+    if misspelt:  # no setting named right, but one named almost right: refuse rather than run unforced
+        raise ForcingError("; ".join(f"unknown budget-forcing setting {k!r} (did you mean {m!r}?)"
+                                     for k, m in misspelt.items()))
+    if not any(k in args for k in SETTINGS):
+        return None
     if unknown:
         raise ForcingError(f"unknown budget-forcing setting(s) {', '.join(map(repr, unknown))}; "
                            f"known: {', '.join(SETTINGS)}")

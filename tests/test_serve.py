@@ -1,0 +1,156 @@
+"""`s1lib serve` for real: the command starts vLLM's OpenAI server on 127.0.0.1 with the embedded model, the
+`openai` client calls it, and every process is gone afterwards, whether the tests pass or not."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytest.importorskip("vllm")
+openai = pytest.importorskip("openai")
+psutil = pytest.importorskip("psutil")
+
+from s1lib.infer import Forcing, generate  # noqa: E402
+from s1lib.serve import free_port  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.vllm]
+
+MODEL = "smollm2-135m"
+QUESTION = "How many r in raspberry?"
+BASE = {"max_generation": 220, "max_answer": 8}
+SETTINGS = [  # one request each, all in flight together
+    {"max_thinking": 16},
+    {"max_thinking": 64, "ignore": 2, "ignore_str": "Wait"},
+    {"max_thinking": 64, "ignore": 1, "ignore_str": "Alternatively"},
+    {"max_thinking": 48, "ignore": 3, "ignore_str": ""},
+    {"max_thinking": 64, "min_thinking": 30},
+    {"max_thinking": "auto", "ignore": 1},
+    {"max_thinking": "none"},
+]
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("s1lib serve was not ready")
+
+
+def stop(process: subprocess.Popen) -> list[psutil.Process]:
+    """Ctrl-C the command as a user would; returns the processes it had (all of them must be gone)."""
+    family = [psutil.Process(process.pid)] + psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    process.wait(60)
+    psutil.wait_procs(family, timeout=30)
+    return family
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--profile", "smoke", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    family = []
+    try:
+        wait_healthy(port, process)
+        yield process, openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+    finally:
+        if process.poll() is None:
+            family = stop(process)
+        for p in family:  # a failing stop must not leave an engine behind for the next tests
+            if p.is_running():
+                p.kill()
+
+
+def ask(client, xargs, **kw):
+    body = {"return_token_ids": True}
+    if xargs is not None:
+        body["vllm_xargs"] = xargs
+    return client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": QUESTION}],
+                                          temperature=0, max_tokens=400, extra_body=body, **kw)
+
+
+def offline(vllm_engine, setting):
+    values = {**BASE, **setting}
+    if values["max_thinking"] == "none":
+        values["max_thinking"] = None
+    return generate(vllm_engine, [QUESTION], Forcing(**values), progress=False)[0]
+
+
+def test_concurrent_requests_match_offline_generation(server, vllm_engine):
+    """Seven requests with different settings decoded in one batch: each gives the same greedy ids as `generate`
+    on the vLLM engine, the thinking count the budget saw, and the think block as `reasoning`."""
+    _, client = server
+    aclient = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused")
+
+    async def all_at_once():
+        return await asyncio.gather(*(aclient.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": QUESTION}], temperature=0, max_tokens=400,
+            extra_body={"vllm_xargs": {**BASE, **s}, "return_token_ids": True}) for s in SETTINGS))
+
+    replies = asyncio.run(all_at_once())
+    for setting, reply in zip(SETTINGS, replies):
+        g = offline(vllm_engine, setting)
+        choice = reply.choices[0]
+        ids = list(choice.token_ids)
+        assert ids[: len(g.token_ids)] == g.token_ids, setting
+        assert len(ids) - len(g.token_ids) <= 1  # the end of the answer, which vLLM keeps in the ids
+        assert reply.usage.completion_tokens_details.reasoning_tokens == g.thinking_tokens
+        assert (choice.message.reasoning or "") == g.thinking.strip("\n")
+        budget = setting["max_thinking"]
+        if isinstance(budget, int):
+            assert g.thinking_tokens <= budget
+        assert g.thinking_tokens >= setting.get("min_thinking", 0)
+        if setting.get("ignore_str"):
+            assert choice.message.reasoning.count(setting["ignore_str"]) >= g.n_ignored
+        if g.forced_end:
+            assert choice.message.content.startswith("Final Answer:")
+
+
+def test_streaming_splits_reasoning_and_answer(server):
+    _, client = server
+    xargs = {**BASE, "max_thinking": 24, "min_thinking": 24}  # the end is forced
+    whole = ask(client, xargs).choices[0].message
+    reasoning, content = "", ""
+    for chunk in ask(client, xargs, stream=True):
+        delta = chunk.choices[0].delta if chunk.choices else None
+        reasoning += getattr(delta, "reasoning", None) or ""
+        content += (delta.content or "") if delta else ""
+    # once thinking has ended vLLM streams the rest as content itself, the newline after the delimiter included
+    assert reasoning.strip("\n") == whole.reasoning and content.lstrip("\n") == whole.content
+    assert whole.content.startswith("Final Answer:")
+
+
+def test_requests_without_settings_are_untouched(server):
+    _, client = server
+    reply = ask(client, None, max_completion_tokens=20)
+    assert reply.choices[0].message.reasoning is None and reply.choices[0].message.content
+
+
+@pytest.mark.parametrize("xargs, named", [
+    ({"max_thinking": -3}, "max_thinking"),
+    ({"max_thinkng": 64}, "max_thinkng"),
+    ({"max_thinking": 16, "min_thinking": 32}, "min_thinking"),
+    ({"ignore": "two"}, "ignore"),
+])
+def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):
+    process, client = server
+    with pytest.raises(openai.BadRequestError) as err:
+        ask(client, xargs)
+    assert named in str(err.value)
+    assert process.poll() is None and ask(client, {"max_thinking": 8}).choices[0].message.reasoning is not None
+
+
+def test_ctrl_c_stops_every_process(server):
+    process, _ = server
+    family = stop(process)
+    assert len(family) >= 2 and not [p.pid for p in family if p.is_running()]
