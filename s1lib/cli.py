@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, eval, select, train, plan, serve, reproduce.
+"""`s1lib` command line: generate, eval, select, train, plan, serve, distill, reproduce.
 
 Every error a user can cause (`s1lib.errors.UserError`: a params file or flag that does not validate, a dataset row
 or file that cannot be read, a model that does not load, a run folder made with other settings) prints one line
@@ -132,6 +132,22 @@ def cmd_serve(args) -> int:
     return serve(params, args.host, args.port, runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log")
 
 
+def cmd_distill(args) -> int:
+    from s1lib.distill import Prices, Settings, distill
+
+    try:
+        extra_body = json.loads(args.extra_body) if args.extra_body else {}
+    except json.JSONDecodeError as err:
+        raise UserError(f"--extra-body is not JSON: {err.msg}") from None
+    settings = Settings(model=args.model, role=args.role, temperature=args.temperature, max_tokens=args.max_tokens,
+                        extra_body=extra_body, **({"column": args.column} if args.column else {}))
+    summary = distill(args.questions, settings, args.out, base_url=args.base_url, api_key_env=args.api_key_env,
+                      concurrency=args.concurrency, limit=args.limit, timeout=args.timeout,
+                      max_retries=args.max_retries, prices=Prices(args.price_prompt, args.price_completion))
+    print(json.dumps(summary))
+    return 1 if summary["failed"] else 0
+
+
 def cmd_reproduce(args) -> int:
     from s1lib.reproduce import reproduce
 
@@ -217,6 +233,31 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     sv.add_argument("--port", type=int, default=8000)
     sv.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser("distill", help="collect reasoning traces (or difficulty grades) from a model behind an "
+                                       "OpenAI-compatible API (resumable)",
+                       epilog="Run it again with the same flags to resume: finished questions are skipped and failed "
+                              "ones retried. Exits 1 when some questions still failed (listed in <out>.errors.jsonl).")
+    d.add_argument("--questions", required=True, help="a pool name (smoke-pool, pool-59k, s1K, ...) or a JSONL file "
+                                                      "with a 'question' field (and 'solution' to grade against)")
+    d.add_argument("--model", required=True, help="the model name the server knows")
+    d.add_argument("--base-url", help="the endpoint, e.g. http://127.0.0.1:8000/v1 (default: OpenAI)")
+    d.add_argument("--out", required=True, help="JSONL file of rows in the s1 schema")
+    d.add_argument("--role", default="teacher", choices=["teacher", "difficulty"],
+                   help="teacher: traces and attempts; difficulty: grade a reference model's answers into a column")
+    d.add_argument("--column", help="the column a difficulty pass fills (default from the model: isqwen7bcorrect "
+                                    "or isqwen32bcorrect)")
+    d.add_argument("--concurrency", type=int, default=16)
+    d.add_argument("--limit", type=int, help="only the first N questions")
+    d.add_argument("--temperature", type=float)
+    d.add_argument("--max-tokens", type=int)
+    d.add_argument("--extra-body", help="JSON merged into each request, e.g. '{\"vllm_xargs\": {\"max_thinking\": 512}}'")
+    d.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
+    d.add_argument("--timeout", type=float, default=600, help="seconds per request before it is retried")
+    d.add_argument("--max-retries", type=int, default=6)
+    d.add_argument("--price-prompt", type=float, help="USD per million prompt tokens (for the cost columns)")
+    d.add_argument("--price-completion", type=float, help="USD per million completion tokens")
+    d.set_defaults(func=cmd_distill)
 
     r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED))
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
