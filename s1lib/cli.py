@@ -201,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = with_profile(sub.add_parser("select", help="decontaminate a pool and select a training subset", epilog=REFUSED + (
         " Never more rows than --n: where benchmark seeds alone exceed it, the n longest seeds are kept, and a line "
         "on stderr says so.")))
-    s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1 or smoke-pool")
+    s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1, smoke-pool, or a JSONL file in the s1 "
+                                                    "schema (s1lib distill writes one)")
     s.add_argument("--method", default="s1k", choices=list(METHODS))
     s.add_argument("--n", type=int, default=1000)
     s.add_argument("--seed", type=int, default=0)

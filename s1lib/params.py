@@ -84,7 +84,8 @@ class SweepParams(Section):
 
 
 class DataParams(Section):
-    pool: str = Field("pool-59k", description="a pool from s1lib.data.pool.POOLS")
+    pool: str = Field("pool-59k", description="a pool from s1lib.data.pool.POOLS, or a .jsonl file in the s1 schema "
+                      "(e.g. one `s1lib distill` wrote)")
     train_set: str = Field("s1K", description="dataset or selection used for SFT")
     decontaminate_against: list[str] = ["aime24", "math500", "gpqa-diamond"]
     ngram: int = Field(8, ge=1)
@@ -110,8 +111,8 @@ class DataParams(Section):
     def _known_pool(cls, v):
         from s1lib.data.pool import POOLS
 
-        if v not in POOLS:
-            raise ValueError(f"unknown pool '{v}'; choose from {', '.join(POOLS)}")
+        if v not in POOLS and not v.endswith(".jsonl"):
+            raise ValueError(f"unknown pool '{v}'; choose from {', '.join(POOLS)} or a .jsonl file in the s1 schema")
         return v
 
 

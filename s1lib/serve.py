@@ -146,6 +146,13 @@ def group_alive(group: int) -> bool:
         return True
 
 
+def local_server(params, log_dir: Path) -> LocalServer:
+    """An `s1lib serve` of the profile's model on a free port of 127.0.0.1 (enter it to start it): the local teacher
+    of notebook 01 and the tests."""
+    port = free_port()
+    return LocalServer(server_command(params, port=port), port, Path(log_dir) / f"vllm-{port}.log")
+
+
 def serve(params, host: str, port: int, log: Path) -> int:
     """Run the server in the foreground until Ctrl-C."""
     server = LocalServer(server_command(params, host, port), port, log, host)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from s1lib.data import sources
 
@@ -64,7 +65,13 @@ def _smoke_rows() -> list[dict]:
 
 
 def load_pool(name: str) -> list[dict]:
-    """Rows of a pool in the s1 schema (hub pools are schema-checked by `sources.load`)."""
+    """Rows of a pool in the s1 schema (hub pools are schema-checked by `sources.load`): a pool's name, or a JSONL
+    file in that schema (`s1lib distill` writes one; `check_rows` names what is malformed)."""
+    if name.endswith(".jsonl"):
+        path = Path(name)
+        if not path.is_file():
+            raise sources.DataError(f"pool file {name} does not exist")
+        return sources.read_jsonl(path, path.name)
     if name == "smoke-pool":
         return _smoke_rows()
     if name in ("pool-59k", "s1K"):
@@ -72,7 +79,7 @@ def load_pool(name: str) -> list[dict]:
     if name == "s1K-1.1":  # r1 traces in the common columns, so the pipeline reads one schema
         return [{**r, "thinking_trajectories": [r["deepseek_thinking_trajectory"]], "attempt": r["deepseek_attempt"]}
                 for r in sources.load(name)]
-    raise sources.DataError(f"unknown pool '{name}'; choose from {', '.join(POOLS)}")
+    raise sources.DataError(f"unknown pool '{name}'; choose from {', '.join(POOLS)} or a .jsonl file")
 
 
 def check_rows(rows: list[dict]) -> Checked:

@@ -100,3 +100,16 @@ class RowStore:
             write_atomic(self.errors_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in still))
         elif self.errors_path.exists():
             os.remove(self.errors_path)
+
+
+def table(rows: list[dict], width: int = 100):
+    """Distilled rows as a DataFrame for reading in a notebook: question, trace and attempt (shortened), grades."""
+    import pandas as pd
+
+    def short(text: str) -> str:
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    graded = [c for c in ("isgeminicorrect", "isqwen7bcorrect", "isqwen32bcorrect") if any(c in r for r in rows)]
+    return pd.DataFrame([{"question": short(r["question"]), "thinking": short(r["thinking_trajectories"][0]),
+                          "attempt": short(r["attempt"]), **{c: r.get(c) for c in graded},
+                          "seconds": (r.get("distill") or {}).get("seconds")} for r in rows])

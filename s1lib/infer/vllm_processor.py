@@ -15,6 +15,7 @@ the stops' share otherwise.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import torch
 from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
@@ -44,13 +45,18 @@ class Row:
             self.generator = torch.Generator()
             self.generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, (1,))))
         if output:  # a preempted request coming back: read what it already emitted
-            replay(stream, list(output))
-            self.read = len(output)
+            emitted = list(itertools.takewhile(lambda t: t >= 0, output))
+            replay(stream, emitted)
+            self.read = len(emitted)
 
     def catch_up(self) -> None:
+        """Observe the ids emitted since the last call. Under async scheduling (GPUs) the newest id is a -1
+        placeholder until just before `apply`, so reading stops there and resumes on the next call."""
         for token in self.output[self.read :]:
+            if token < 0:
+                break
             self.stream.observe(token)
-        self.read = len(self.output)
+            self.read += 1
 
 
 class BudgetForcingProcessor(LogitsProcessor):
@@ -93,6 +99,8 @@ class BudgetForcingProcessor(LogitsProcessor):
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
         if not self.rows:
             return logits
+        for row in self.rows.values():
+            row.catch_up()
         forced: list[tuple[int, int]] = []
         decide: list[int] = []
         for index, row in self.rows.items():
