@@ -113,6 +113,17 @@ def test_resume_refuses_other_settings_and_drops_a_torn_line(questions, tmp_path
     assert len(rows(out)) == 6 and len({r["question_hash"] for r in rows(out)}) == 6
 
 
+def test_runs_inside_a_running_event_loop_as_in_jupyter(questions, tmp_path):
+    import asyncio
+
+    async def notebook_cell():
+        with FakeOpenAI() as server:
+            return distill(str(questions), Settings(model="fake"), tmp_path / "t.jsonl", base_url=server.base_url,
+                           progress=False)
+
+    assert asyncio.run(notebook_cell())["ok"] == len(QUESTIONS)
+
+
 @pytest.mark.parametrize("message, expected", [
     ({"content": "7", "reasoning_content": "think"}, ("think", "7", "reasoning_content")),
     ({"content": "7", "reasoning": "think"}, ("think", "7", "reasoning")),

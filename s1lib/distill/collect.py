@@ -229,6 +229,16 @@ class Distiller:
                 "rows_per_s": round(stats["ok"] / seconds, 2) if seconds else None}
 
 
+def run_coroutine(coroutine):
+    """`asyncio.run`, also where an event loop is already running (Jupyter): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def distill(questions: str, settings: Settings, out: str | Path, base_url: str | None = None,
             api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16, limit: int | None = None,
             timeout: float = 600, max_retries: int = 6, prices: Prices = Prices(), progress: bool = True) -> dict:
@@ -241,7 +251,7 @@ def distill(questions: str, settings: Settings, out: str | Path, base_url: str |
     store = RowStore(Path(out), asdict(settings))
     distiller = Distiller(settings, base_url, key, concurrency, timeout, max_retries, prices)
     try:
-        summary = asyncio.run(distiller.run(rows, store, progress))
+        summary = run_coroutine(distiller.run(rows, store, progress))
     finally:
         store.close()
     return {"out": str(out), "errors": str(store.errors_path) if store.errors_path.exists() else None, **summary}
