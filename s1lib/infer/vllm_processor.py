@@ -7,15 +7,16 @@ in `SamplingParams.extra_args` (`vllm_xargs` over HTTP); other requests pass thr
 `validate_params`, which the server answers with HTTP 400.
 
 Sampling: greedy requests end their thinking where a stop token wins the argmax. Sampled requests draw the end
-against the stops' total probability at the request's temperature (its own generator, seeded by the request's seed
-and position), then sample among the other tokens; that is exact for top_p = 1 and ignores top-p's truncation of
-the stops' share otherwise.
+against the stops' total probability at the request's temperature (its own generator, seeded by the request's
+seed), then sample among the other tokens; that is exact without top-p, top-k or min-p, which would truncate the
+stops' share before vLLM samples and are not modelled in the draw.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import logging
 
 import torch
 from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
@@ -25,6 +26,7 @@ from s1lib.infer.forcing import Forcing, Phase, Vocab
 from s1lib.infer.stream import ForcingError, Stream, forcing_from_args, replay, stream_for, streamable
 
 GREEDY = 1e-5  # vLLM samples greedily below this temperature
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -93,14 +95,22 @@ class BudgetForcingProcessor(LogitsProcessor):
 
     def update_state(self, batch_update: BatchUpdate | None) -> None:
         process_dict_updates(self.rows, batch_update, self._new_row)
-        for row in self.rows.values():
-            row.catch_up()
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Read every row's new ids. A row whose ids contradict its forcing (another processor or a grammar
+        overrode a forced id) is let go with a warning: one bad request must not take the engine down."""
+        for index, row in list(self.rows.items()):
+            try:
+                row.catch_up()
+            except ForcingError as err:
+                logger.warning("budget forcing dropped for a request: %s", err)
+                del self.rows[index]
 
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
         if not self.rows:
             return logits
-        for row in self.rows.values():
-            row.catch_up()
+        self._catch_up()
         forced: list[tuple[int, int]] = []
         decide: list[int] = []
         for index, row in self.rows.items():
