@@ -153,8 +153,15 @@ def local_server(params, log_dir: Path) -> LocalServer:
     return LocalServer(server_command(params, port=port), port, Path(log_dir) / f"vllm-{port}.log")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(params, host: str, port: int, log: Path) -> int:
-    """Run the server in the foreground until Ctrl-C."""
+    """Run the server in the foreground until Ctrl-C or SIGTERM, then stop it and its engine. Both signals are
+    handled explicitly: a process started in the background by a script inherits SIGINT ignored."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
     server = LocalServer(server_command(params, host, port), port, log, host)
     print(f"starting vLLM for {params.model.name} (log: {log}) ...", file=sys.stderr)
     with server:

@@ -59,16 +59,21 @@ def server(tmp_path_factory):
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--profile", "smoke", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    family = []
+    family = [psutil.Process(process.pid)]
     try:
         wait_healthy(port, process)
+        family += family[0].children(recursive=True)
         yield process, openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
     finally:
-        if process.poll() is None:
-            family = stop(process)
-        for p in family:  # a failing stop must not leave an engine behind for the next tests
-            if p.is_running():
-                p.kill()
+        try:
+            if process.poll() is None:
+                stop(process)
+        finally:
+            for p in family:  # a failing stop must not leave an engine behind for the next tests
+                try:
+                    p.kill()
+                except psutil.NoSuchProcess:
+                    pass
 
 
 def ask(client, xargs, **kw):
