@@ -1,7 +1,7 @@
 """The vLLM engine, with two drivers for the same state machine (`forcing.Sample`):
 
 * `processor` (default): one request per sample, steered from inside vLLM by `vllm_processor.BudgetForcingProcessor`
-  (`stream.py` explains how); a single pass, as fast as plain generation. Settings outside its reach (a custom chat
+  (`stream.py` explains how); a single pass. Settings outside its reach (a custom chat
   format, multi-token thinking stops) and requests cut short by the context fall back to resubmission.
 * `resubmit` (the reference the tests compare against): every generation segment is a request over token ids
   (`TokensPrompt`). A sample whose segment ends is resubmitted at once with its forced text appended (continuous
@@ -53,6 +53,7 @@ class VLLMEngine:
         )
         self.tokenizer = self.llm.get_tokenizer()
         self.context_length = self.llm.llm_engine.model_config.max_model_len
+        self.has_processor = driver == "processor"  # switching `driver` later cannot load it into a running engine
 
     def _processors(self) -> list:
         if self.driver != "processor":
@@ -63,7 +64,7 @@ class VLLMEngine:
 
     def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
         todo = [(i, s) for i, s in enumerate(samples) if not s.done]
-        if self.driver == "processor":
+        if self.driver == "processor" and self.has_processor:
             todo = self._run_streamed(todo, temperature, top_p, seed)
         self._run_resubmitted(todo, temperature, top_p, seed)
 
