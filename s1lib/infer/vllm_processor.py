@@ -39,8 +39,9 @@ def _tokenizer(path: str, revision: str | None):
 class Row:
     """One running request: its stream, the engine's live list of its output ids, and how many were read."""
 
-    def __init__(self, stream: Stream, output: list[int], temperature: float, seed: int | None):
+    def __init__(self, stream: Stream, output: list[int], temperature: float, seed: int | None, stops: torch.Tensor):
         self.stream, self.output, self.read = stream, output, 0
+        self.stops = stops  # the thinking stop ids, looked up once per request rather than every step
         self.temperature = temperature
         self.generator = None
         if temperature >= GREEDY:
@@ -90,8 +91,8 @@ class BudgetForcingProcessor(LogitsProcessor):
         forcing = forcing_from_args(params.extra_args)
         if forcing is None or prompt is None:
             return None
-        vocab, _ = self.vocab(forcing)
-        return Row(stream_for(list(prompt), forcing, vocab), output, params.temperature, params.seed)
+        vocab, stops = self.vocab(forcing)
+        return Row(stream_for(list(prompt), forcing, vocab), output, params.temperature, params.seed, stops)
 
     def update_state(self, batch_update: BatchUpdate | None) -> None:
         process_dict_updates(self.rows, batch_update, self._new_row)
@@ -142,12 +143,9 @@ class BudgetForcingProcessor(LogitsProcessor):
                 logits[index, row.stream.sample.vocab.size :] = float("-inf")  # ids past the tokenizer
         return logits
 
-    def _stop_set(self, row: Row) -> torch.Tensor:
-        return self.vocab(row.stream.sample.forcing)[1]
-
     def _stops_here(self, row_logits: torch.Tensor, row: Row) -> bool:
         size = row.stream.sample.vocab.size
-        stops = self._stop_set(row)
+        stops = row.stops
         if row.generator is None:
             top = int(row_logits.argmax())
             return top >= size or bool((stops == top).any())
@@ -157,5 +155,5 @@ class BudgetForcingProcessor(LogitsProcessor):
 
     def _mask_stops(self, logits: torch.Tensor, index: int) -> None:
         row = self.rows[index]
-        logits[index, self._stop_set(row)] = float("-inf")
+        logits[index, row.stops] = float("-inf")
         logits[index, row.stream.sample.vocab.size :] = float("-inf")
