@@ -52,3 +52,13 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def write_jsonl_if_changed(path: Path, rows: list[dict]) -> Path:
+    """JSONL rows at `path`, rewritten (atomically) only when the content changes, so that what reads it by
+    modification time or content hash (training caches) sees a change only when there is one."""
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    return path

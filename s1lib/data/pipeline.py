@@ -46,12 +46,15 @@ def eval_questions(names: list[str]) -> tuple[dict[str, list[str]], dict[str, st
     return found, skipped
 
 
-def prepare(pool: str, eval_sets: list[str], ngram: int = 8, min_level: int = 3, rows: list[dict] | None = None) -> Prepared:
+def prepare(pool: str, eval_sets: list[str], ngram: int = 8, min_level: int = 3, rows: list[dict] | None = None,
+            evals: dict[str, list[str]] | None = None, min_length: int = 2000) -> Prepared:
+    """`rows` instead of loading `pool`; `evals` (name -> question texts) beside the named `eval_sets`;
+    `min_level` / `min_length`: the difficulty proxies of `featurize` where a pool has no Qwen correctness."""
     raw = rows if rows is not None else load_pool(pool)
     checked = check_rows(raw)
-    evals, skipped = eval_questions(eval_sets)
-    kept, removed = decontaminate(checked.rows, evals, ngram)
-    featurized = featurize(kept, min_level=min_level)
+    found, skipped = eval_questions(eval_sets)
+    kept, removed = decontaminate(checked.rows, {**found, **(evals or {})}, ngram)
+    featurized = featurize(kept, min_level=min_level, min_length=min_length)
     funnel = [("loaded", len(raw)), ("well-formed", len(checked.rows)), ("decontaminated", len(kept))]
     return Prepared(featurized, funnel, checked.problems, removed, skipped)
 

@@ -3,13 +3,12 @@ once, cached), and the profile pointed at it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from s1lib.question import Question
 from s1lib.mini.letters import items, training_rows
 from s1lib.params import with_model
-from s1lib.paths import runs_dir
+from s1lib.paths import runs_dir, write_jsonl_if_changed
 
 BENCHMARK = "mini-letters"
 
@@ -21,12 +20,7 @@ def held_out_questions(mini) -> list[Question]:
 
 def write_training_set(params) -> Path:
     """`runs/<profile>/data/mini-letters.jsonl`, rewritten only when its content changes."""
-    path = runs_dir(params.profile) / "data" / f"{BENCHMARK}.jsonl"
-    text = "".join(json.dumps(row) + "\n" for row in training_rows(params.mini))
-    if not path.is_file() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return path
+    return write_jsonl_if_changed(runs_dir(params.profile) / "data" / f"{BENCHMARK}.jsonl", training_rows(params.mini))
 
 
 def training_params(params):
