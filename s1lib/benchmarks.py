@@ -34,6 +34,10 @@ def questions_for(params, benchmark: str) -> list[Question]:
         from s1lib.mini import held_out_questions
 
         return held_out_questions(params.mini)
+    if benchmark == "mini-pool":
+        from s1lib.mini.pool import evaluation_questions
+
+        return evaluation_questions(params.mini_pool)
     return load_questions(benchmark, params.eval.limit, params.eval.subset_seed)
 
 
@@ -50,7 +54,7 @@ def load_questions(benchmark: str, limit: int | None = None, subset_seed: int | 
         qs = [Question(f"gsm8k-test-{i}", r["question"], gsm8k_gold(r["answer"]), "gsm8k") for i, r in enumerate(load("gsm8k"))]
     else:
         raise ValueError(f"unknown benchmark '{benchmark}'; choose from {', '.join(KINDS)} "
-                         f"(mini-letters is generated from a profile: questions_for(params, 'mini-letters'))")
+                         f"(mini-letters and mini-pool are generated from a profile: questions_for(params, name))")
     if limit is not None and limit < len(qs):
         if subset_seed is None:
             qs = qs[:limit]

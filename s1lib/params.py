@@ -48,7 +48,7 @@ class EngineParams(Section):
 
 
 class EvalParams(Section):
-    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k", "mini-letters"]] = [
+    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k", "mini-letters", "mini-pool"]] = [
         "aime24", "math500", "gpqa-diamond"]
     limit: int | None = Field(None, ge=1, description="questions per benchmark (None: all)")
     subset_seed: int | None = Field(None, description="with limit: a seeded random subset instead of the first N")
@@ -93,6 +93,10 @@ class DataParams(Section):
     seed: int = 0
     min_level: int = Field(3, ge=1, le=5, description="difficulty proxy where no model-correctness columns exist")
     math_seed_length: int = Field(5600, ge=0, description="MATH traces longer than this are benchmark seeds")
+    ablations: Literal["pool", "miniature"] = Field(
+        "pool", description="what 05 trains Table 2's arms on, and 04 evaluates beside Table 1: the paper's pool "
+        "(`pool`, GPU profiles) or the generated pool of `mini_pool` (`miniature`, CPU profiles, where a 135M model "
+        "scores ~0 on the paper's benchmarks)")
 
     @field_validator("decontaminate_against")
     @classmethod
@@ -190,6 +194,49 @@ class MiniParams(Section):
         return self
 
 
+class MiniPoolParams(Section):
+    """Table 2 in miniature (`s1lib.mini.pool`, `s1lib.mini.ablations`): a generated pool in the s1 schema, selected
+    by `s1lib.data` like the real one, and the paper's five training sets trained and evaluated the same way."""
+
+    model: str = Field("smollm2-135m", description="base model every arm fine-tunes")
+    seed: int = 0
+    n_pool: int = Field(12000, ge=100, description="rows in the pool, planted defects included")
+    test_per_cell: int = Field(6, ge=1, description="held-out questions per domain and level")
+    domain_shares: dict[Literal["letters", "digit-sum", "running-total", "largest", "compare", "evens"], float] = {
+        "letters": 0.32, "digit-sum": 0.24, "running-total": 0.16, "largest": 0.13, "evens": 0.09, "compare": 0.06}
+    level_shares: list[float] = Field([0.5, 0.28, 0.15, 0.07], min_length=4, max_length=4,
+                                      description="share of pool rows at levels 1-4 (most rows easy)")
+    worked_shares: list[float] = Field([0.1, 0.4, 0.85, 1.0], min_length=4, max_length=4,
+                                       description="share of traces at levels 1-4 that work the procedure out; the "
+                                       "others answer at a glance, as teachers do on easy problems")
+    wrong_share: float = Field(0.06, ge=0, le=1, description="rows whose conclusion is wrong")
+    artefact_share: float = Field(0.03, ge=0, le=1, description="rows with a formatting artefact and garbled trace")
+    duplicate_share: float = Field(0.05, ge=0, le=1, description="rows repeated verbatim")
+    overlap_share: float = Field(0.01, ge=0, le=1, description="rows copying a test question")
+    n: int = Field(400, ge=1, description="rows in each subset arm (the paper's 1K)")
+    min_length: int = Field(60, ge=1, description="difficulty: a trace of at least this many Qwen2.5 tokens is hard")
+    full_compute: float = Field(5.0, ge=1, description="the full arm's training steps as a multiple of a subset arm's")
+    train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
+                                     per_device_train_batch_size=16, bf16=True, max_length=256, max_steps=32,
+                                     save_steps=16, warmup_steps=0.05, loss_weighting="token")
+    forcing: Forcing = Forcing(max_thinking=128, max_generation=256, max_answer=16)
+
+    @field_validator("domain_shares", "level_shares")
+    @classmethod
+    def _positive(cls, v):
+        values = v.values() if isinstance(v, dict) else v
+        if any(x < 0 for x in values) or not sum(values):
+            raise ValueError("shares must be >= 0 and not all zero")
+        return v
+
+    @field_validator("worked_shares")
+    @classmethod
+    def _probabilities(cls, v):
+        if any(not 0 <= x <= 1 for x in v):
+            raise ValueError("each share must be between 0 and 1")
+        return v
+
+
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # profile and run names become folder names under runs/
 
 
@@ -205,6 +252,7 @@ class Params(Section):
     data: DataParams = DataParams()
     train: TrainParams = TrainParams()
     mini: MiniParams = MiniParams()
+    mini_pool: MiniPoolParams = MiniPoolParams()
 
     @model_validator(mode="after")
     def _fits_the_context(self):

@@ -106,7 +106,7 @@ def _data_rows(params, plan: Plan) -> None:
 
     needed = {"pool": [params.data.pool], "train set": [params.data.train_set],
               "decontaminate against": params.data.decontaminate_against,
-              "evaluate on": [b for b in params.eval.benchmarks if b != "mini-letters"]}
+              "evaluate on": [b for b in params.eval.benchmarks if b not in ("mini-letters", "mini-pool")]}
     rows = []
     for role, names in needed.items():
         for name in names:
@@ -207,7 +207,7 @@ def _eval_grid(params, shape: dict | None, plan: Plan) -> None:
     f = params.forcing
     settings = {"no forcing (04)": None, "budget forcing (04)": f.max_thinking}
     settings.update({f"sweep (06): budget {b}": b for b in params.sweep.budgets if params.sweep.task == "benchmarks"})
-    benchmarks = [b for b in params.eval.benchmarks if b != "mini-letters"]
+    benchmarks = [b for b in params.eval.benchmarks if b not in ("mini-letters", "mini-pool")]
     sizes = {b: min(BENCHMARK_SIZES.get(b, 0), params.eval.limit or 10**9) for b in benchmarks}
     rows = []
     for name, budget in settings.items():

@@ -1,4 +1,8 @@
-"""s1 in miniature: the paper's mechanism on a task a 135M model can learn on 2 CPU cores in minutes.
+"""The paper's claims at a scale that runs on 2 CPU cores: s1 in miniature (`letters`, `study`: budget forcing on
+letter counting, notebook 11) and Table 2 in miniature (`domains`, `pool`, `ablations`: data selection on a
+generated pool, notebook 05).
+
+s1 in miniature: the paper's mechanism on a task a 135M model can learn on 2 CPU cores in minutes.
 
 The traces teach a re-check ("Wait, let me check letter by letter: ...") in a minority of examples; greedy decoding
 then almost never re-checks on its own, and budget forcing makes it: suppressing the end of thinking and
