@@ -108,3 +108,12 @@ def loss_curve(runs: dict[str, list[dict]], title: str = "Training loss") -> go.
         fig.add_scatter(x=[r["step"] for r in records], y=[r["loss"] for r in records], mode="lines+markers", name=name)
     fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title="loss (assistant tokens)")
     return fig
+
+
+def accuracy_by_bucket(table, title: str = "Accuracy by difficulty level", xaxis: str = "level") -> go.Figure:
+    """One line per row of `table` (models x buckets, accuracy in %), buckets along x."""
+    fig = go.Figure()
+    for name, row in table.iterrows():
+        fig.add_scatter(x=[str(c) for c in table.columns], y=list(row.values), mode="lines+markers", name=str(name))
+    fig.update_layout(title=title, xaxis_title=xaxis, yaxis_title="accuracy (%)", yaxis_range=[0, 100])
+    return fig

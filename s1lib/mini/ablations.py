@@ -1,0 +1,221 @@
+"""Table 2 in miniature: the paper's five training sets, drawn from the generated pool (`s1lib.mini.pool`) by the
+same `s1lib.data` pipeline as the real pool, trained with one recipe and evaluated on the held-out test set.
+
+    prepared = prepare_pool(params)              # quality, decontamination against the test set, features
+    arms = build_arms(params, prepared)          # arm label -> Selection
+    models = train_arms(params, arms)            # arm label -> fine-tuned model (cached by content hash)
+    results = evaluate_arms(params, models)      # every arm and the base model, with and without budget forcing
+
+Difficulty is the paper's fallback signal, trace length: a trace of at least `min_length` Qwen2.5 tokens is hard.
+The subset arms train for the recipe's `max_steps`; the full arm for `full_compute` times as many.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from s1lib.data.pipeline import Prepared, prepare, select, write_selection
+from s1lib.data.select import Selection
+from s1lib.eval.suite import NO_FORCING, evaluate_grid, run_dir_of
+from s1lib.mini.pool import evaluation_questions, held_out_problems, level_of, pool_rows
+from s1lib.params import with_model
+from s1lib.paths import runs_dir, write_jsonl_if_changed
+
+BENCHMARK = "mini-pool"
+ARMS = {"1K-random": "random", "1K-diverse": "diverse", "1K-longest": "longest", "full pool": "full",
+        "s1K-mini": "s1k"}
+REFERENCE = "s1K-mini"
+SETTINGS = {"no forcing": NO_FORCING, "budget forcing": {}}
+
+
+def folder(params) -> Path:
+    return runs_dir(params.profile) / BENCHMARK
+
+
+def prepare_pool(params) -> Prepared:
+    """The generated pool through check_rows, decontamination against the test set, and featurization."""
+    spec = params.mini_pool
+    rows = pool_rows(spec, held_out_problems(spec))
+    write_jsonl_if_changed(folder(params) / "pool.jsonl", rows)
+    evals = {BENCHMARK: [q.prompt for q in evaluation_questions(spec)]}
+    return prepare(str(folder(params) / "pool.jsonl"), [], rows=rows, evals=evals, min_length=spec.min_length)
+
+
+def build_arms(params, prepared: Prepared) -> dict[str, Selection]:
+    spec = params.mini_pool
+    return {arm: select(prepared, method, spec.n, spec.seed) for arm, method in ARMS.items()}
+
+
+def arm_params(params, arm: str):
+    """The profile pointed at the base model with the arm's recipe: one recipe, the full arm `full_compute` times
+    the steps (float32 weights: the recipe's mixed precision decides)."""
+    spec = params.mini_pool
+    steps = spec.train.max_steps * (spec.full_compute if ARMS[arm] == "full" else 1)
+    recipe = spec.train.model_copy(update={"max_steps": int(round(steps))})
+    return with_model(params, spec.model, tokenizer=None, dtype="float32").model_copy(update={"train": recipe})
+
+
+def train_arms(params, arms: dict[str, Selection], progress: bool = True) -> dict[str, Path]:
+    """Each arm's training set written to `runs/<profile>/mini-pool/<method>.jsonl` and fine-tuned (cached)."""
+    from s1lib.train import train
+
+    models = {}
+    for arm, sel in arms.items():
+        path = folder(params) / f"{ARMS[arm]}.jsonl"
+        write_selection(sel, path, {"pool": BENCHMARK, "arm": arm, "n": params.mini_pool.n})
+        models[arm] = train(arm_params(params, arm), str(path), progress=progress)
+    return models
+
+
+def ensure_reference_model(params, progress: bool = True) -> Path:
+    """The s1K-mini model alone (notebook 04), trained once and shared with notebook 05."""
+    arms = build_arms(params, prepare_pool(params))
+    return train_arms(params, {REFERENCE: arms[REFERENCE]}, progress)[REFERENCE]
+
+
+def study_params(params):
+    """The profile for evaluating on the miniature test set: its forcing, the miniature's precision and batch."""
+    return params.model_copy(update={
+        "model": params.model.model_copy(update={"tokenizer": None, "dtype": params.mini.dtype}),
+        "forcing": params.mini_pool.forcing,
+        "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
+        "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),
+    })
+
+
+def evaluate_arms(params, models: dict[str, str | Path], progress: bool = True) -> list[dict]:
+    """Every model with and without budget forcing on the test set; `base` is the untrained model."""
+    labelled = {"base": params.mini_pool.model, **{k: str(v) for k, v in models.items()}}
+    return evaluate_grid(study_params(params), labelled, SETTINGS, [BENCHMARK], progress=progress)
+
+
+def compute(models: dict[str, Path]):
+    """Training compute per arm: rows, optimizer steps, examples seen, epochs, wall seconds of training."""
+    import pandas as pd
+
+    rows = {}
+    for arm, final in models.items():
+        manifest = json.loads((Path(final) / "manifest.json").read_text())
+        examples = manifest["steps"] * manifest["train"]["global_batch_size"]
+        records = [json.loads(line) for line in (Path(final).parent / "log.jsonl").read_text().splitlines()]
+        rows[arm] = {"rows": manifest["n_examples"], "steps": manifest["steps"], "examples seen": examples,
+                     "epochs": round(examples / manifest["n_examples"], 2),
+                     "wall seconds": round(sum(r.get("train_runtime", 0) for r in records), 1)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if REFERENCE in table.index:
+        table["compute vs s1K-mini"] = (table["examples seen"] / table.loc[REFERENCE, "examples seen"]).round(2)
+    return table
+
+
+def composition(arms: dict[str, Selection], key: str):
+    """Rows of each arm by `key`: "domain" or "level"."""
+    import pandas as pd
+
+    get = (lambda r: r["domain"]) if key == "domain" else level_of
+    counts = {arm: Counter(get(r) for r in sel.rows) for arm, sel in arms.items()}
+    return pd.DataFrame(counts).T.fillna(0).astype(int).sort_index(axis=1)
+
+
+def defects(arms: dict[str, Selection]):
+    """Planted defects that reached each arm's training set."""
+    import pandas as pd
+
+    counts = {arm: Counter(json.loads(r["metadata"]).get("defect") or "none" for r in sel.rows)
+              for arm, sel in arms.items()}
+    return pd.DataFrame(counts).T.fillna(0).astype(int)
+
+
+def accuracy_by(results: list[dict], key: str, setting: str = "budget forcing"):
+    """Accuracy (%) of every model by the test questions' `key` ("level" or "domain"), for one setting."""
+    import pandas as pd
+
+    from s1lib.eval.runner import read_samples
+
+    cells: dict[str, dict] = {}
+    for r in results:
+        if r["setting"] != setting:
+            continue
+        groups: dict = {}
+        for s in read_samples(run_dir_of(r) / "samples.jsonl"):
+            groups.setdefault(bucket(s["id"], key), []).append(s["correct"])
+        cells[r["model"]] = {g: 100 * sum(v) / len(v) for g, v in sorted(groups.items())}
+    return pd.DataFrame(cells).T.round(1)
+
+
+def bucket(question_id: str, key: str) -> str | int:
+    domain, level, _ = question_id.rsplit("-", 2)
+    return int(level) if key == "level" else domain
+
+
+@dataclass
+class Study:
+    prepared: Prepared
+    arms: dict[str, Selection]
+    models: dict[str, Path]
+    results: list[dict]
+
+
+def run(params, progress: bool = True) -> Study:
+    """The whole miniature Table 2; every training and evaluation is cached, so a rerun only does what is left."""
+    prepared = prepare_pool(params)
+    arms = build_arms(params, prepared)
+    models = train_arms(params, arms, progress)
+    return Study(prepared, arms, models, evaluate_arms(params, models, progress))
+
+
+def differences(results: list[dict], setting: str = "budget forcing") -> dict[str, dict]:
+    """Each model's accuracy and its paired-bootstrap difference from s1K-mini (points, 95% interval)."""
+    from s1lib.eval.metrics import paired_bootstrap
+    from s1lib.eval.runner import read_samples
+
+    runs = {r["model"]: {s["id"]: s["correct"] for s in read_samples(run_dir_of(r) / "samples.jsonl")}
+            for r in results if r["setting"] == setting}
+    reference = runs[REFERENCE]
+    out = {}
+    for model, correct in runs.items():
+        ids = sorted(correct)
+        diff, lo, hi = paired_bootstrap([correct[i] for i in ids], [reference[i] for i in ids])
+        out[model] = {"accuracy": 100 * sum(correct.values()) / len(correct), "diff": 100 * diff,
+                      "ci_low": 100 * lo, "ci_high": 100 * hi, "n": len(ids)}
+    return out
+
+
+def table(results: list[dict]):
+    """Accuracy (%) of every model in both settings, with the paired 95% interval of its difference from s1K-mini."""
+    import pandas as pd
+
+    cells: dict[str, dict] = {}
+    for setting in SETTINGS:
+        for model, d in differences(results, setting).items():
+            shown = "" if model == REFERENCE else f" [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]"
+            cells.setdefault(model, {})[setting] = f"{d['accuracy']:.1f}{shown}"
+    return pd.DataFrame.from_dict(cells, orient="index")
+
+
+def paper_table():
+    """The paper's Table 2 (AIME24 / MATH500 / GPQA Diamond, %), under this study's arm names."""
+    import pandas as pd
+
+    from s1lib.paper import DATA_ABLATIONS
+
+    names = {"59K-full": "full pool", "s1K": REFERENCE}
+    return pd.DataFrame({f"paper: {names.get(r.setting, r.setting)}": r.values for r in DATA_ABLATIONS}).T
+
+
+def verdict(study: Study, setting: str = "budget forcing") -> dict[str, bool]:
+    """The issue's targets, as measured: s1K-mini beats 1K-random by >= 10 points with the paired interval above
+    0, and beats 1K-diverse and 1K-longest; it is within 5 points of the full pool at <= 1/5 of its compute."""
+    d = differences(study.results, setting)
+    examples = compute(study.models)["examples seen"]
+    # the differences are arm - s1K-mini, so s1K-mini beating an arm is a negative difference
+    return {
+        "beats 1K-random by >= 10 points, interval above 0":
+            bool(d["1K-random"]["diff"] <= -10 and d["1K-random"]["ci_high"] < 0),
+        "beats 1K-diverse": bool(d["1K-diverse"]["diff"] < 0),
+        "beats 1K-longest": bool(d["1K-longest"]["diff"] < 0),
+        "within 5 points of the full pool": bool(abs(d["full pool"]["diff"]) <= 5),
+        "<= 1/5 of the full pool's compute": bool(examples[REFERENCE] * 5 <= examples["full pool"]),
+    }
