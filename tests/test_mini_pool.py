@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from pathlib import Path
 from collections import Counter
 
 import pytest
@@ -201,3 +202,19 @@ def test_bad_shares_name_the_field():
         load_params("params/smoke.yaml", {"mini_pool": {"domain_shares": {"letters": -1}}})
     with pytest.raises(ParamsError, match="mini_pool.domain_shares"):
         load_params("params/smoke.yaml", {"mini_pool": {"domain_shares": {"spelling": 1}}})
+
+
+def test_arm_trainings_are_kept_apart_from_the_paper_pool_ones(prepared, monkeypatch):
+    params, prep = prepared
+    trained = {}
+    monkeypatch.setattr("s1lib.train.train", lambda p, subset, progress=True: trained.setdefault(subset, p.train))
+    arms = ablations.build_arms(params, prep)
+    ablations.train_arms(params, arms, progress=False)
+    names = sorted(Path(subset).stem for subset in trained)
+    assert names == sorted(f"mini-pool-{method}" for method in ablations.ARMS.values())
+    for subset, recipe in trained.items():  # what was written is the arm's selection, in the s1 schema
+        rows = [json.loads(line) for line in Path(subset).read_text().splitlines()]
+        method = Path(subset).stem.removeprefix("mini-pool-")
+        arm = next(a for a, m in ablations.ARMS.items() if m == method)
+        assert [r["question"] for r in rows] == [r["question"] for r in arms[arm].rows]
+        assert recipe == ablations.arm_params(params, arm).train

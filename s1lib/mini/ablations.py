@@ -59,12 +59,13 @@ def arm_params(params, arm: str):
 
 
 def train_arms(params, arms: dict[str, Selection], progress: bool = True) -> dict[str, Path]:
-    """Each arm's training set written to `runs/<profile>/mini-pool/<method>.jsonl` and fine-tuned (cached)."""
+    """Each arm's training set written to `runs/<profile>/mini-pool/mini-pool-<method>.jsonl` and fine-tuned
+    (cached; the prefix keeps these trainings apart from the paper pool's, e.g. `find_trained(profile, "s1k")`)."""
     from s1lib.train import train
 
     models = {}
     for arm, sel in arms.items():
-        path = folder(params) / f"{ARMS[arm]}.jsonl"
+        path = folder(params) / f"{BENCHMARK}-{ARMS[arm]}.jsonl"
         write_selection(sel, path, {"pool": BENCHMARK, "arm": arm, "n": params.mini_pool.n})
         models[arm] = train(arm_params(params, arm), str(path), progress=progress)
     return models
@@ -90,6 +91,20 @@ def evaluate_arms(params, models: dict[str, str | Path], progress: bool = True) 
     """Every model with and without budget forcing on the test set; `base` is the untrained model."""
     labelled = {"base": params.mini_pool.model, **{k: str(v) for k, v in models.items()}}
     return evaluate_grid(study_params(params), labelled, SETTINGS, [BENCHMARK], progress=progress)
+
+
+def label(params) -> str:
+    """What a table from this profile is: the study's size, and on the smoke profile that it is a smoke run."""
+    from s1lib.notebook import SMALL_PROFILES
+
+    spec = params.mini_pool
+    size = (f"generated pool of {spec.n_pool} rows, subset arms of {spec.n} rows trained {spec.train.max_steps} "
+            f"steps (the full pool {arm_params(params, 'full pool').train.max_steps}), "
+            f"{len(evaluation_questions(spec))} test questions")
+    if params.profile in SMALL_PROFILES:
+        return (f"Smoke run ({size}): it shows that the study runs, not its result; `make reproduce PROFILE=mini` "
+                "runs it at size.")
+    return f"{params.profile} profile: {size}"
 
 
 def compute(models: dict[str, Path]):
