@@ -72,12 +72,9 @@ class HFEngine:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.context_length = getattr(model.config, "max_position_embeddings", None)
 
-    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0,
-            batch_size: int | None = None) -> None:
-        """Run `samples` to completion, `batch_size` (default: the engine's) at a time, in order."""
-        size = batch_size or self.batch_size
-        for start in range(0, len(samples), size):
-            batch = [s for s in samples[start : start + size] if not s.done]
+    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
+        for start in range(0, len(samples), self.batch_size):
+            batch = [s for s in samples[start : start + self.batch_size] if not s.done]
             if batch:
                 self._run_batch(batch, temperature, top_p, seed + start)
 

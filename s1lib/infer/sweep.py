@@ -13,8 +13,7 @@ answer right after the k-th ignore string, so the string is there and the thinki
 
 Only the short answer completions are generated per distinct cut point (deduplicated across settings), as
 answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, and the transformers engine
-prefills a question's longest branch once and copies its cache to the branches it extends, decoding branches in
-batches wider than its own (`BRANCH_BATCH`).
+prefills a question's longest branch once and copies its cache to the branches it extends.
 
 Exactness: the derived settings equal independent runs token for token when decoding is batch-invariant, as it is
 for the embedded model in fp32 on CPU (tested). On GPUs, bf16/fp16 kernels and batch-size-dependent reductions
@@ -88,18 +87,6 @@ def _prefix(segments: list[tuple[str, list[int]]], cut: Cut) -> list[tuple[str, 
     return out
 
 
-BRANCH_BATCH = 64
-
-
-def run_branches(engine, branches: list[Sample], seed: int) -> None:
-    """Answer branches are short and a question's branches share its prefix, so the transformers engine decodes
-    them `BRANCH_BATCH` at a time, wider than its own batch (vLLM schedules its own batches)."""
-    if getattr(engine, "name", None) == "hf":
-        engine.run(branches, 0.0, 1.0, seed, batch_size=max(engine.batch_size, BRANCH_BATCH))
-    else:
-        engine.run(branches, 0.0, 1.0, seed)
-
-
 def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[int], base: Forcing = Forcing(),
           progress: bool = False, stop_after: list[int] = ()) -> dict[tuple, list[Generation]]:
     """{(budget, ignore count): one `Generation` per question} for every combination, from one long greedy run,
@@ -128,5 +115,5 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
                 setting = replace(base, max_thinking=budget, ignore=k)
                 branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut),
                                                           cut.natural, setting, vocab, budget)
-    run_branches(engine, list(branches.values()), base.seed)
+    engine.run(list(branches.values()), 0.0, 1.0, base.seed)
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
