@@ -38,9 +38,10 @@ def folder(params) -> Path:
 def prepare_pool(params) -> Prepared:
     """The generated pool through check_rows, decontamination against the test set, and featurization."""
     spec = params.mini_pool
-    rows = pool_rows(spec, held_out_problems(spec))
+    test = held_out_problems(spec)
+    rows = pool_rows(spec, test)
     write_jsonl_if_changed(folder(params) / "pool.jsonl", rows)
-    evals = {BENCHMARK: [q.prompt for q in evaluation_questions(spec)]}
+    evals = {BENCHMARK: [p.question for p in test]}
     return prepare(str(folder(params) / "pool.jsonl"), [], rows=rows, evals=evals, min_length=spec.min_length)
 
 
