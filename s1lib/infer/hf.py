@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-from transformers import DynamicCache
+from transformers import AttentionInterface, AttentionMaskInterface, DynamicCache
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import sdpa_mask
 
 from s1lib.infer.forcing import Sample
 
+GROUPED_SDPA = "s1lib_grouped_sdpa"
 MAX_UNSHARED = 32  # a row copies an anchor's cache when at most this many of its ids are left to feed
 
 
@@ -62,6 +65,25 @@ def share_prefixes(seqs: list[list[int]]) -> tuple[list[int], list[tuple[int, in
     return anchors, shared
 
 
+def grouped_sdpa(module, query, key, value, attention_mask, **kwargs):
+    """transformers' SDPA attention, but keys and values stay grouped when a mask is given on CPU.
+
+    transformers repeats grouped-query keys and values to every query head whenever there is a mask (CUDA's fused
+    kernels cannot take both), which copies the whole cache per layer per step; torch's CPU kernel takes
+    `enable_gqa` with a mask, and the decode loop always has one. Same numbers, without the copy."""
+    groups = getattr(module, "num_key_value_groups", 1)
+    if groups == 1 or attention_mask is None or query.device.type != "cpu":
+        return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    output = torch.nn.functional.scaled_dot_product_attention(
+        query, key, value, attn_mask=attention_mask, dropout_p=kwargs.get("dropout", 0.0),
+        scale=kwargs.get("scaling"), enable_gqa=True)
+    return output.transpose(1, 2).contiguous(), None
+
+
+AttentionInterface.register(GROUPED_SDPA, grouped_sdpa)
+AttentionMaskInterface.register(GROUPED_SDPA, sdpa_mask)
+
+
 class HFEngine:
     name = "hf"
 
@@ -71,6 +93,8 @@ class HFEngine:
         self.device = next(model.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.context_length = getattr(model.config, "max_position_embeddings", None)
+        if model.config._attn_implementation == "sdpa":
+            model.set_attn_implementation(GROUPED_SDPA)
 
     def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
         for start in range(0, len(samples), self.batch_size):
