@@ -25,7 +25,7 @@ def main() -> None:
     engine = HFEngine(model, tok, batch_size=8)
     # a floor keeps the untrained model thinking (it would otherwise stop after a couple of tokens)
     base = Forcing(min_thinking=24, max_answer=16, max_generation=1024)
-    generate(engine, QUESTIONS[:1], replace(base, max_thinking=8), progress=False)  # warm-up
+    generate(engine, QUESTIONS[:1], replace(base, max_thinking=32), progress=False)  # warm-up
 
     start = time.perf_counter()
     largest = generate(engine, QUESTIONS, replace(base, max_thinking=max(BUDGETS), ignore=max(IGNORES)), progress=False)
