@@ -192,6 +192,9 @@ def test_the_study_reads_differences_from_paired_samples(tmp_path, monkeypatch):
     assert diffs["1K-random"]["diff"] == pytest.approx(-62.5) and diffs["1K-random"]["ci_high"] < 0
     by_level = ablations.accuracy_by(results, "level")
     assert by_level.loc["s1K-mini", 1] == 75.0 and by_level.loc["s1K-mini", 4] == 100.0
+    table = ablations.table(results)  # only the setting the study evaluated, as the paper's Table 2
+    assert list(table.columns) == ["budget forcing"]
+    assert table.loc["1K-random", "budget forcing"].startswith("25.0 [") and table.loc["s1K-mini", "budget forcing"] == "87.5"
     assert ablations.bucket("running-total-3-17", "domain") == "running-total"
 
 
