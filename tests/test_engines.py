@@ -1,18 +1,17 @@
 """The fast engines against the harness-style reference on the embedded model (fp32, greedy)."""
 
-import itertools
-
 import pytest
 
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
 from s1lib.infer.hf import HFEngine
 from s1lib.infer.reference import hf_complete, reference_generate
+from grids import BUDGETS, IGNORES, pairwise
 
 pytestmark = pytest.mark.slow
 
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?"]
-GRID = list(itertools.product([16, 64, "auto"], [0, 1, 3], ["Wait", "Hmm", ""]))
+GRID = pairwise(BUDGETS, IGNORES, ["Wait", "Hmm", ""])
 
 
 def forcing_for(budget, ignore, ignore_str, **kw):
@@ -84,3 +83,23 @@ def test_sweep_equals_independent_runs(smol, hf_engine):
         for g, h in zip(gens, alone):
             assert (g.token_ids, g.n_ignored, g.forced_end, g.thinking_tokens) == \
                    (h.token_ids, h.n_ignored, h.forced_end, h.thinking_tokens), (budget, ignore)
+
+
+def test_the_grid_meets_every_pair_of_settings_once():
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        pairs = [(case[a], case[b]) for case in GRID]
+        assert len(pairs) == len(set(pairs)) == 9
+
+
+def test_generate_many_equals_one_generate_per_job(smol):
+    from s1lib.infer import generate_many
+
+    model, tok = smol
+    engine = HFEngine(model, tok, batch_size=4)
+    jobs = [(QUESTIONS, forcing_for(16, 0, "Wait")), (QUESTIONS[:1], forcing_for(64, 2, "Hmm")),
+            ([], forcing_for(16, 0, "Wait")), (QUESTIONS, forcing_for("auto", 1, "")),
+            (QUESTIONS, forcing_for(24, 1, "Wait", temperature=1.0, seed=3))]
+    for (questions, forcing), gens in zip(jobs, generate_many(engine, jobs)):
+        alone = generate(engine, questions, forcing, progress=False)
+        assert [g.token_ids for g in gens] == [g.token_ids for g in alone]
+        assert [g.budget for g in gens] == [g.budget for g in alone]

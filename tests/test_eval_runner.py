@@ -130,3 +130,23 @@ def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared
     assert parallel["n"] == single["n"] == 4 and parallel["data_parallel_size"] == 2
     assert len(read_samples(tmp_path / "two" / "shard-1" / "samples.jsonl")) == 2
     assert gpu_groups(2, 4, {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7"}) == ["0,1,2,3", "4,5,6,7"]
+
+
+def test_control_settings_not_cached_yet_are_generated_together(tmp_path, shared_data, smol_tokenizer, monkeypatch):
+    from s1lib.eval import tts
+
+    monkeypatch.setattr(tts, "runs_dir", lambda profile: tmp_path / profile)
+    params = smoke()
+    methods = {"BF": [(str(b), {"max_thinking": b}, (None, b)) for b in (4, 6)],
+               "TCC": [("6", {"max_thinking": 6, "prompt_suffix": " Think briefly."}, (None, 6))]}
+    engine = CountingEngine(smol_tokenizer)
+    runs = tts.method_runs(params, "gsm8k", lambda: engine, methods)
+    assert (engine.calls, engine.prompts) == (1, 15)  # three settings x five questions in one engine call
+    assert [r["setting"] for r in runs["BF"]] == ["4", "6"] and all(r["n"] == 5 for rows in runs.values() for r in rows)
+    assert [r["thinking_tokens"] for r in runs["BF"]] == [4, 6]  # each sample kept its own setting
+
+    again = CountingEngine(smol_tokenizer)
+    assert tts.method_runs(params, "gsm8k", lambda: again, methods) == runs and again.calls == 0  # all cached
+    methods["BF"].append(("8", {"max_thinking": 8}, (None, 8)))
+    tts.method_runs(params, "gsm8k", lambda: again, methods)
+    assert (again.calls, again.prompts) == (1, 5)  # only the new setting

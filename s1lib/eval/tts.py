@@ -17,7 +17,7 @@ from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.records import config_hash
-from s1lib.infer import generate
+from s1lib.infer import generate, generate_many
 from s1lib.infer.sweep import sweep
 from s1lib.paths import runs_dir
 
@@ -26,15 +26,25 @@ ROWS_VERSION = 2  # bump when the rows' fields change, so stale caches are recom
 
 
 def _cached(path: Path, key: dict, compute):
-    digest = config_hash({**key, "rows_version": ROWS_VERSION})
+    rows = _load(path, key)
+    if rows is None:
+        rows = compute()
+        _store(path, key, rows)
+    return rows
+
+
+def _load(path: Path, key: dict) -> list[dict] | None:
     if path.is_file():
         stored = json.loads(path.read_text())
-        if stored.get("hash") == digest:
+        if stored.get("hash") == config_hash({**key, "rows_version": ROWS_VERSION}):
             return stored["rows"]
-    rows = compute()
+    return None
+
+
+def _store(path: Path, key: dict, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    digest = config_hash({**key, "rows_version": ROWS_VERSION})
     path.write_text(json.dumps({"hash": digest, "key": key, "rows": rows}, indent=2))
-    return rows
 
 
 def _key(params, benchmark: str, questions, **settings) -> dict:
@@ -134,21 +144,28 @@ def tts_metrics(rows: list[dict], bounds: list[tuple[float | None, float | None]
 def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[str, dict, tuple]]],
                 progress: bool = False) -> dict[str, list[dict]]:
     """Evaluate control methods: {method: [(setting label, overrides, (a_min, a_max)), ...]}. Overrides are
-    forcing fields plus an optional `prompt_suffix` appended to each question."""
+    forcing fields plus an optional `prompt_suffix` appended to each question. Each setting is cached on its own;
+    the settings not cached yet are generated together (`generate_many`: greedy ones share batches)."""
     questions = questions_for(params, benchmark)
-    out = {}
+    runs = []  # (method, label, bounds, cache path, cache key, forcing, suffix)
     for method, settings in methods.items():
-        rows = []
         for label, overrides, bounds in settings:
             overrides = dict(overrides)
             suffix = overrides.pop("prompt_suffix", "")
             forcing = replace(params.forcing, **overrides)
             key = _key(params, benchmark, questions, suffix=suffix, forcing=asdict(forcing))
             path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
-            row = _cached(path, key, lambda f=forcing, s=suffix: [
-                _score(questions, generate(engine(), [q.prompt + s for q in questions], f, progress=progress))])[0]
-            rows.append({"method": method, "setting": label, "a_min": bounds[0], "a_max": bounds[1], **row})
-        out[method] = rows
+            runs.append((method, label, bounds, path, key, forcing, suffix))
+    todo = [r for r in runs if _load(r[3], r[4]) is None]
+    if todo:
+        jobs = [([q.prompt + suffix for q in questions], forcing) for *_, forcing, suffix in todo]
+        for (_, _, _, path, key, _, _), gens in zip(todo, generate_many(engine(), jobs, progress)):
+            _store(path, key, [_score(questions, gens)])
+    out: dict[str, list[dict]] = {}
+    for method, label, bounds, path, key, _, _ in runs:
+        row = _load(path, key)[0]
+        out.setdefault(method, []).append({"method": method, "setting": label, "a_min": bounds[0],
+                                           "a_max": bounds[1], **row})
     return out
 
 
@@ -177,9 +194,9 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
             acc, lo, hi = bootstrap_ci(votes)
             rows.append({"method": "parallel: majority vote", "k": k, "accuracy": 100 * acc, "ci_low": 100 * lo,
                          "ci_high": 100 * hi, "total_tokens": tokens / len(questions)})
-        for n in ignores:
-            score = _score(questions, generate(engine(), [q.prompt for q in questions], replace(base, ignore=n),
-                                               progress=False))
+        prompts = [q.prompt for q in questions]
+        for n, gens in zip(ignores, generate_many(engine(), [(prompts, replace(base, ignore=n)) for n in ignores])):
+            score = _score(questions, gens)
             rows.append({"method": 'sequential: "Wait" x N', "k": n, **{k: score[k] for k in
                          ("accuracy", "ci_low", "ci_high", "total_tokens")}})
         return rows

@@ -57,16 +57,38 @@ def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progres
     return results
 
 
-def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
-    """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
-    if not questions:
-        return [], []
+def generate_many(engine, jobs: list[tuple[list[str], Forcing]], progress: bool = False) -> list[list[Generation]]:
+    """`generate` for several (questions, forcing) jobs, one list of generations per job. Greedy jobs share the
+    engine's batches (each sample carries its own settings, and greedy samples do not depend on their batch-mates
+    where decoding is batch-invariant, as in fp32 on CPU), so many small jobs cost about as much as one large one;
+    sampled jobs (rejection sampling among them) run one by one, seeded as in `generate`."""
+    shared = [i for i, (qs, f) in enumerate(jobs) if qs and f.temperature == 0]
+    samples = {i: build_samples(engine, *jobs[i]) for i in shared}
+    pooled = [s for i in shared for s in samples[i]]
+    if pooled:
+        with tqdm(total=len(pooled), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
+            engine.run(pooled, 0.0, 1.0, 0)
+            bar.update(len(pooled))
+    return [[s.result(engine.tokenizer) for s in samples[i]] if i in samples else generate(engine, *job, progress=False)
+            for i, job in enumerate(jobs)]
+
+
+def build_samples(engine, questions: list[str], forcing: Forcing) -> list[Sample]:
+    """One fresh `Sample` per question, its budget resolved ('auto' over these questions) and checked against the
+    engine's context."""
     tokenizer = engine.tokenizer
     vocab = Vocab.build(tokenizer, forcing)
     prompts = prompt_ids(tokenizer, questions)
     budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
     check_context(getattr(engine, "context_length", None), prompts, budget, forcing, vocab)
-    samples = [Sample(p, forcing, vocab, budget) for p in prompts]
+    return [Sample(p, forcing, vocab, budget) for p in prompts]
+
+
+def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
+    """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
+    if not questions:
+        return [], []
+    samples = build_samples(engine, questions, forcing)
     tries = [1] * len(samples)
     with tqdm(total=len(samples), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
         engine.run(samples, forcing.temperature, forcing.top_p, forcing.seed)
@@ -74,7 +96,8 @@ def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool =
             redo = [i for i, s in enumerate(samples) if s.forced_end]
             if not redo:
                 break
-            fresh = [Sample(prompts[i], forcing, vocab, budget) for i in redo]
+            fresh = [Sample(samples[i].ids[:samples[i].prompt_len], forcing, samples[i].vocab, samples[i].budget)
+                     for i in redo]
             engine.run(fresh, forcing.temperature, forcing.top_p, forcing.seed + 100_003 * attempt)
             for i, s in zip(redo, fresh):
                 samples[i], tries[i] = s, tries[i] + 1
