@@ -150,3 +150,40 @@ def test_control_settings_not_cached_yet_are_generated_together(tmp_path, shared
     methods["BF"].append(("8", {"max_thinking": 8}, (None, 8)))
     tts.method_runs(params, "gsm8k", lambda: again, methods)
     assert (again.calls, again.prompts) == (1, 5)  # only the new setting
+
+
+def test_runs_of_one_model_share_batches_and_resume(tmp_path, shared_data, smol_tokenizer):
+    from s1lib.eval.runner import evaluate_many
+
+    params = smoke()  # 5 questions, batch 2
+    runs = [(replace_forcing(params, max_thinking=4), "gsm8k", tmp_path / "four"),
+            (replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "six")]
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_many(runs, engine=CountingEngine(smol_tokenizer, fail_after_calls=3), progress=False)
+    assert len(read_samples(tmp_path / "four" / "samples.jsonl")) == 5  # the third batch held four's last question
+    assert len(read_samples(tmp_path / "six" / "samples.jsonl")) == 1  # ... and six's first
+    engine = CountingEngine(smol_tokenizer)
+    four, six = evaluate_many(runs, engine=engine, progress=False)
+    assert (engine.calls, engine.prompts) == (2, 4)  # only the missing questions, two to a batch
+    assert four["n"] == six["n"] == 5
+    assert {s["thinking_tokens"] for s in read_samples(tmp_path / "four" / "samples.jsonl")} == {4}
+    assert {s["thinking_tokens"] for s in read_samples(tmp_path / "six" / "samples.jsonl")} == {6}
+    alone = evaluate(runs[1][0], "gsm8k", tmp_path / "alone", engine=CountingEngine(smol_tokenizer), progress=False)
+    assert [s["text"] for s in read_samples(tmp_path / "alone" / "samples.jsonl")] == \
+        [s["text"] for s in read_samples(tmp_path / "six" / "samples.jsonl")]
+    assert alone["accuracy"] == six["accuracy"]
+
+
+def test_sampled_runs_keep_their_own_batches(tmp_path, shared_data, smol_tokenizer):
+    from s1lib.eval.runner import evaluate_many
+
+    params = smoke()
+    runs = [(replace_forcing(params, max_thinking=4), "gsm8k", tmp_path / "greedy"),
+            (replace_forcing(params, max_thinking=4, temperature=1.0), "gsm8k", tmp_path / "sampled")]
+    engine = CountingEngine(smol_tokenizer)
+    evaluate_many(runs, engine=engine, progress=False)
+    assert (engine.calls, engine.prompts) == (6, 10)  # 5 greedy in 3 batches of 2, and 5 sampled in 3 of their own
+
+
+def replace_forcing(params, **fields):
+    return params.model_copy(update={"forcing": replace(params.forcing, **fields)})

@@ -1,4 +1,5 @@
-"""Evaluate one model + budget-forcing setting on one benchmark, resumably.
+"""Evaluate one model + budget-forcing setting on one benchmark, resumably (`evaluate`), or several settings and
+benchmarks of one model at once, sharing the engine's batches (`evaluate_many`).
 
 `out/samples.jsonl` gets one line per finished question, flushed and synced as it finishes, so a crash or Ctrl-C
 loses at most the batch in flight; rerunning the same command generates only the missing questions.
@@ -9,7 +10,8 @@ loses at most the batch in flight; rerunning the same command generates only the
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -19,7 +21,7 @@ from s1lib.eval.grade import Grade, grade_many
 from s1lib.eval.metrics import paper_thinking_tokens
 from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
                                 run_config, summarize, write_metrics)
-from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget
+from s1lib.infer import Forcing, generate_many, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
 from s1lib.question import Question
 
@@ -35,6 +37,44 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
         from s1lib.eval.parallel import evaluate_parallel
 
         return evaluate_parallel(params, benchmark, out, progress)
+    return evaluate_many([(params, benchmark, out)], engine, progress, shard)[0]
+
+
+@dataclass(eq=False)  # identity: runs key dicts
+class _Run:
+    params: object
+    benchmark: str
+    out: Path
+    everything: list[Question]  # the whole benchmark: 'auto' is resolved over it
+    questions: list[Question]  # this run's (a shard's) questions
+    config: dict
+    done: dict[str, dict]
+
+    @property
+    def todo(self) -> list[Question]:
+        return [q for q in self.questions if q.id not in self.done]
+
+
+def evaluate_many(runs: list[tuple], engine=None, progress: bool = True,
+                  shard: tuple[int, int] | None = None) -> list[dict]:
+    """`evaluate` for several (params, benchmark, out) runs of one model with one engine; returns their metrics.
+    The unfinished questions of greedy runs share the engine's batches (`generate_many`), so several small runs
+    (settings, benchmarks) cost about as much as one of their combined size; sampled runs go one at a time, so
+    their draws are those of `evaluate` alone. Every folder is checked before any decoding starts."""
+    opened = [_open(params, benchmark, out, shard) for params, benchmark, out in runs]
+    start = time.time()
+    if any(run.todo for run in opened):
+        engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(opened[0].params)
+        greedy = [run for run in opened if run.todo and run.params.forcing.temperature == 0]
+        sampled = [[run] for run in opened if run.todo and run.params.forcing.temperature != 0]
+        for group in ([greedy] if greedy else []) + sampled:
+            _generate_into(group, engine, progress)
+    return [write_metrics(run.out, [run.done[q.id] for q in run.questions], run.config,
+                          {"engine": run.config["engine"], "grader": run.params.eval.grader,
+                           "wall_s_last_run": round(time.time() - start, 1)}) for run in opened]
+
+
+def _open(params, benchmark: str, out: str | Path, shard: tuple[int, int] | None) -> _Run:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise EvalError(f"--out {out} is a file; an evaluation writes a folder (samples.jsonl, metrics.json, ...)")
@@ -42,35 +82,36 @@ def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: boo
     everything = questions_for(params, benchmark)
     questions = everything[shard[0]::shard[1]] if shard else everything
     config = run_config(params, benchmark, questions)
-    digest = config_hash(config)
-    samples_file = out / "samples.jsonl"
-    done = {s["id"]: s for s in read_samples(samples_file)}
-    check_folder(out, config, digest, has_samples=bool(done))
-    todo = [q for q in questions if q.id not in done]
-    start = time.time()
-    if todo:
-        engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(params)
-        forcing = _forcing_for(params, engine.tokenizer, everything)
-        tokens = 0
-        with samples_file.open("a") as fh, tqdm(total=len(questions), initial=len(done), unit="q", disable=not progress,
-                                                desc=f"{benchmark} ({engine.name})") as bar:
-            step = params.engine.batch_size if engine.name == "hf" else len(todo)
-            for i in range(0, len(todo), step):
-                chunk = todo[i:i + step]
-                gens = generate(engine, [q.prompt for q in chunk], forcing, progress=False)
-                grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(chunk, gens)])
-                for q, g, result in zip(chunk, gens, grades):
-                    row = _sample_row(q, g, result, params.eval)
-                    append_sample(fh, row)
-                    done[q.id] = row
+    done = {s["id"]: s for s in read_samples(out / "samples.jsonl")}
+    check_folder(out, config, config_hash(config), has_samples=bool(done))
+    return _Run(params, benchmark, out, everything, questions, config, done)
+
+
+def _generate_into(runs: list[_Run], engine, progress: bool) -> None:
+    """Generate, grade and append every unfinished question of `runs`, a batch at a time across the runs."""
+    work = [(run, q) for run in runs for q in run.todo]
+    forcing = {run: _forcing_for(run.params, engine.tokenizer, run.everything) for run in runs}
+    step = runs[0].params.engine.batch_size if engine.name == "hf" else len(work)
+    total, initial = sum(len(r.questions) for r in runs), sum(len(r.done) for r in runs)
+    desc = f"{', '.join(dict.fromkeys(r.benchmark for r in runs))} ({engine.name})"
+    start, tokens = time.time(), 0
+    with ExitStack() as stack:
+        files = {run: stack.enter_context((run.out / "samples.jsonl").open("a")) for run in runs}
+        bar = stack.enter_context(tqdm(total=total, initial=initial, unit="q", disable=not progress, desc=desc))
+        for i in range(0, len(work), step):
+            chunk = work[i:i + step]
+            groups = [(run, [q for r, q in chunk if r is run]) for run in dict.fromkeys(r for r, _ in chunk)]
+            jobs = [([q.prompt for q in qs], forcing[run]) for run, qs in groups]
+            for (run, qs), gens in zip(groups, generate_many(engine, jobs)):
+                grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(qs, gens)])
+                for q, g, result in zip(qs, gens, grades):
+                    row = _sample_row(q, g, result, run.params.eval)
+                    append_sample(files[run], row)
+                    run.done[q.id] = row
                     tokens += g.thinking_tokens + g.answer_tokens
-                bar.update(len(chunk))
-                elapsed = time.time() - start
-                bar.set_postfix(q_per_s=f"{bar.n / max(elapsed, 1e-9):.2f}", tok_per_s=f"{tokens / max(elapsed, 1e-9):.1f}")
-    samples = [done[q.id] for q in questions]
-    metrics = write_metrics(out, samples, config, {"engine": config["engine"], "grader": params.eval.grader,
-                                                   "wall_s_last_run": round(time.time() - start, 1)})
-    return metrics
+            bar.update(len(chunk))
+            elapsed = max(time.time() - start, 1e-9)
+            bar.set_postfix(q_per_s=f"{(bar.n - initial) / elapsed:.2f}", tok_per_s=f"{tokens / elapsed:.1f}")
 
 
 def _engine(params):

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from s1lib.eval.runner import evaluate
+from s1lib.eval.runner import evaluate, evaluate_many
 from s1lib.params import with_model
 from s1lib.paths import runs_dir
 
@@ -25,19 +25,22 @@ def run_dir(profile: str, model_label: str, setting: str, benchmark: str) -> Pat
 def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], benchmarks: list[str] | None = None,
                   progress: bool = True) -> list[dict]:
     """Evaluate every (model, setting, benchmark); `models` maps a label to a model spec, `settings` maps a
-    label to overrides of the profile's `forcing` section. Returns one metrics dict per run, labelled."""
+    label to overrides of the profile's `forcing` section. Returns one metrics dict per run, labelled. A model's
+    runs share its engine's batches (`evaluate_many`), or its data-parallel replicas one run at a time."""
     from s1lib.infer import lazy_engine
 
     results = []
     for label, spec in models.items():
         pointed = with_model(params, spec)
-        engine = lazy_engine(pointed)  # loaded only when a run has work left, once per model
-        for setting, overrides in settings.items():
-            p = pointed.model_copy(update={"forcing": replace(params.forcing, **overrides)})
-            for benchmark in benchmarks or params.eval.benchmarks:
-                metrics = evaluate(p, benchmark, run_dir(params.profile, label, setting, benchmark), engine=engine,
-                                   progress=progress)
-                results.append({"model": label, "setting": setting, "profile": params.profile, **metrics})
+        cells = [(setting, benchmark, pointed.model_copy(update={"forcing": replace(params.forcing, **overrides)}))
+                 for setting, overrides in settings.items() for benchmark in benchmarks or params.eval.benchmarks]
+        runs = [(p, benchmark, run_dir(params.profile, label, setting, benchmark)) for setting, benchmark, p in cells]
+        if pointed.engine.data_parallel_size > 1:
+            metrics = [evaluate(*run, progress=progress) for run in runs]
+        else:  # the engine is loaded only when a run has work left
+            metrics = evaluate_many(runs, engine=lazy_engine(pointed), progress=progress)
+        results += [{"model": label, "setting": setting, "profile": params.profile, **m}
+                    for (setting, _, _), m in zip(cells, metrics)]
     return results
 
 
