@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
@@ -33,18 +34,21 @@ def _cached(path: Path, key: dict, compute):
     return rows
 
 
+def _digest(key: dict) -> str:
+    return config_hash({**key, "rows_version": ROWS_VERSION})
+
+
 def _load(path: Path, key: dict) -> list[dict] | None:
     if path.is_file():
         stored = json.loads(path.read_text())
-        if stored.get("hash") == config_hash({**key, "rows_version": ROWS_VERSION}):
+        if stored.get("hash") == _digest(key):
             return stored["rows"]
     return None
 
 
 def _store(path: Path, key: dict, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    digest = config_hash({**key, "rows_version": ROWS_VERSION})
-    path.write_text(json.dumps({"hash": digest, "key": key, "rows": rows}, indent=2))
+    path.write_text(json.dumps({"hash": _digest(key), "key": key, "rows": rows}, indent=2))
 
 
 def _key(params, benchmark: str, questions, **settings) -> dict:
@@ -147,7 +151,7 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
     forcing fields plus an optional `prompt_suffix` appended to each question. Each setting is cached on its own;
     the settings not cached yet are generated together (`generate_many`: greedy ones share batches)."""
     questions = questions_for(params, benchmark)
-    runs = []  # (method, label, bounds, cache path, cache key, forcing, suffix)
+    runs = []
     for method, settings in methods.items():
         for label, overrides, bounds in settings:
             overrides = dict(overrides)
@@ -155,18 +159,29 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
             forcing = replace(params.forcing, **overrides)
             key = _key(params, benchmark, questions, suffix=suffix, forcing=asdict(forcing))
             path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
-            runs.append((method, label, bounds, path, key, forcing, suffix))
-    todo = [r for r in runs if _load(r[3], r[4]) is None]
+            runs.append(_MethodRun(method, label, bounds, path, key, forcing, suffix))
+    rows = [_load(run.path, run.key) for run in runs]
+    todo = [i for i, r in enumerate(rows) if r is None]
     if todo:
-        jobs = [([q.prompt + suffix for q in questions], forcing) for *_, forcing, suffix in todo]
-        for (_, _, _, path, key, _, _), gens in zip(todo, generate_many(engine(), jobs, progress)):
-            _store(path, key, [_score(questions, gens)])
+        jobs = [([q.prompt + runs[i].suffix for q in questions], runs[i].forcing) for i in todo]
+        for i, gens in zip(todo, generate_many(engine(), jobs, progress)):
+            rows[i] = [_score(questions, gens)]
+            _store(runs[i].path, runs[i].key, rows[i])
     out: dict[str, list[dict]] = {}
-    for method, label, bounds, path, key, _, _ in runs:
-        row = _load(path, key)[0]
-        out.setdefault(method, []).append({"method": method, "setting": label, "a_min": bounds[0],
-                                           "a_max": bounds[1], **row})
+    for run, (row,) in zip(runs, rows):
+        out.setdefault(run.method, []).append({"method": run.method, "setting": run.label, "a_min": run.bounds[0],
+                                               "a_max": run.bounds[1], **row})
     return out
+
+
+class _MethodRun(NamedTuple):
+    method: str
+    label: str
+    bounds: tuple
+    path: Path
+    key: dict
+    forcing: object
+    suffix: str
 
 
 def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignores: list[int],
