@@ -1,8 +1,9 @@
 """SFT cost on CPU with the embedded model: tokens/s, seconds/step and peak memory for sequence lengths
-512 / 1024 / 2048, with and without gradient checkpointing (each case in a fresh subprocess), and the share of
-computed tokens that are padding under the recipe's batching. Prints a table, writes runs/benchmarks/sft.json.
+512 / 1024 / 2048, with and without gradient checkpointing (each case in a fresh subprocess); seconds/step of bf16
+mixed-precision steps with sdpa and eager attention (the choice `s1lib.train.sft.training_attention` makes); and the
+share of computed tokens that are padding under the recipe's batching. Prints tables, writes runs/benchmarks/sft.json.
 
-    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py [--only steps|padding]
+    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py [--only steps|attention|padding]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from common import ROOT, write_result
 
 TAG = "RESULT "
 LENGTHS, STEPS = (512, 1024, 2048), 3
+ATTENTION_SHAPES = ((16, 108), (1, 512), (2, 1024))  # (sequences, tokens): the miniature's batch, smoke, longer
 
 
 def step_case(length: int, checkpointing: bool) -> dict:
@@ -47,6 +49,35 @@ def step_case(length: int, checkpointing: bool) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def attention_case(attention: str, batch: int, length: int) -> dict:
+    """One bf16 mixed-precision optimizer step on `batch` x `length` tokens with the given attention; half the
+    sequences end a quarter early (padding, so an attention mask, as in the trainer's batches)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from s1lib.models import resolve_model
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32,
+                                                 attn_implementation=attention)
+    model.train()
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    ids = torch.randint(100, 49000, (batch, length))
+    mask = torch.ones_like(ids)
+    mask[: batch // 2, -length // 4:] = 0
+    labels = ids.masked_fill(mask == 0, -100)
+    times = []
+    for _ in range(STEPS + 1):
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        optim.step()
+        optim.zero_grad(set_to_none=True)
+        times.append(time.perf_counter() - start)
+    return {"seconds_per_step": sum(times[1:]) / STEPS}
+
+
 def padding_share(lengths: list[int], micro_batch: int, sort: bool, seed: int = 0) -> float:
     """Share of computed tokens that are padding when batches are padded to their longest sequence."""
     order = sorted(lengths) if sort else random.Random(seed).sample(lengths, len(lengths))
@@ -56,17 +87,31 @@ def padding_share(lengths: list[int], micro_batch: int, sort: bool, seed: int = 
 
 
 def main() -> None:
+    if "--attention-case" in sys.argv:
+        attention, batch, length = sys.argv[sys.argv.index("--attention-case") + 1].split(":")
+        print(TAG + json.dumps(attention_case(attention, int(batch), int(length))))
+        return
     if "--case" in sys.argv:
         length, ckpt = sys.argv[sys.argv.index("--case") + 1].split(":")
         print(TAG + json.dumps(step_case(int(length), ckpt == "1")))
         return
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
-    results, padding = {}, {}
-    if only != "padding":
+    results, attention, padding = {}, {}, {}
+    if only in (None, "steps"):
         results = step_table()
-    if only != "steps":
+    if only in (None, "attention"):
+        attention = attention_table()
+    if only in (None, "padding"):
         padding = padding_table()
-    write_result("sft" if only is None else f"sft-{only}", {"steps": results, "padding_share": padding})
+    write_result("sft" if only is None else f"sft-{only}",
+                 {"steps": results, "attention": attention, "padding_share": padding})
+
+
+def run_case(flag: str, case: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, flag, case], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(next(x for x in reversed(done.stdout.splitlines()) if x.startswith(TAG))[len(TAG):])
 
 
 def step_table() -> dict:
@@ -74,14 +119,25 @@ def step_table() -> dict:
     print(f"{'length':>7}{'ckpt':>6}{'s/step':>9}{'tok/s':>9}{'peak MB':>9}")
     for length in LENGTHS:
         for ckpt in (False, True):
-            done = subprocess.run([sys.executable, __file__, "--case", f"{length}:{int(ckpt)}"], capture_output=True,
-                                  text=True, cwd=ROOT)
-            if done.returncode:
-                raise RuntimeError(done.stderr[-2000:])
-            r = json.loads(next(x for x in reversed(done.stdout.splitlines()) if x.startswith(TAG))[len(TAG):])
+            r = run_case("--case", f"{length}:{int(ckpt)}")
             results[f"{length}{'-ckpt' if ckpt else ''}"] = {"length": length, "checkpointing": ckpt, **r}
             print(f"{length:>7}{'yes' if ckpt else 'no':>6}{r['seconds_per_step']:>9.2f}{r['tokens_per_s']:>9.0f}"
                   f"{r['peak_mb']:>9.0f}")
+    return results
+
+
+def attention_table() -> dict:
+    from s1lib.params import load_params
+    from s1lib.train.sft import training_attention
+
+    results = {}
+    print(f"{'batch x length':>15}{'sdpa s/step':>13}{'eager s/step':>14}{'eager/sdpa':>12}{'trainer picks':>15}")
+    for batch, length in ATTENTION_SHAPES:
+        sdpa, eager = (run_case("--attention-case", f"{a}:{batch}:{length}")["seconds_per_step"]
+                       for a in ("sdpa", "eager"))
+        picks = training_attention(load_params("params/smoke.yaml", {"train": {"max_length": length}})) or "sdpa"
+        results[f"{batch}x{length}"] = {"sdpa": sdpa, "eager": eager, "picks": picks}
+        print(f"{f'{batch} x {length}':>15}{sdpa:>13.2f}{eager:>14.2f}{eager / sdpa:>12.2f}{picks:>15}")
     return results
 
 

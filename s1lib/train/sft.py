@@ -30,6 +30,9 @@ from s1lib.train.launch import fsdp_command
 from s1lib.train.recipe import grad_accumulation, sft_config, total_steps
 
 PAD_CANDIDATES = ("<|fim_pad|>", "<|endoftext|>")
+# torch's CPU flash attention is slow backwards on short blocks: below this many tokens, plain matmul attention
+# trains faster (and above it, slower), as `python benchmarks/sft.py --only attention` measures
+EAGER_ATTENTION_MAX_LENGTH = 512
 
 
 def ensure_pad_token(tokenizer) -> None:
@@ -91,6 +94,12 @@ def find_trained(profile: str, subset: str) -> Path | None:
     """The newest finished training of `subset` in this profile (its `final/` folder), if any."""
     finals = sorted((runs_dir(profile) / "sft").glob(f"{subset}-*/final/manifest.json"), key=lambda p: p.stat().st_mtime)
     return finals[-1].parent if finals else None
+
+
+def training_attention(params) -> str | None:
+    """'eager' for CPU training on short blocks, else the model's default (sdpa, or flash attention if installed)."""
+    cpu_short = params.model.device == "cpu" and params.train.max_length <= EAGER_ATTENTION_MAX_LENGTH
+    return "eager" if cpu_short else None
 
 
 class JsonlLog:
@@ -162,7 +171,8 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
 
     if int(os.environ.get("RANK", "0")) == 0:
         pin_run_folder(out, run_key(params, data_hash), digest)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)  # bf16 comes from mixed precision
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32,  # bf16 comes from mixed precision
+                                                 attn_implementation=training_attention(params))
     model.config.pad_token_id = tokenizer.pad_token_id
     config = sft_config(params.train, str(out), use_cpu=params.model.device == "cpu", progress=progress)
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,

@@ -12,7 +12,8 @@ Loss weighting (`train.loss_weighting`):
 On CPU the loss comes from the model's own head: trl's fused LM-head loss needs Triton, and its torch fallback
 scores every position in float32 with several vocabulary-wide passes (over half of each step for a 135M model on 2
 cores). The loss is the same negative log-likelihood on the assistant turn (labels are -100 elsewhere), without
-trl's entropy and token-accuracy metrics.
+trl's entropy and token-accuracy metrics, and the head scores only the positions that some sequence of the batch
+trains (`logits_to_keep`): the prompt's positions cost a vocabulary-wide projection for nothing.
 """
 
 from __future__ import annotations
@@ -22,13 +23,20 @@ from transformers import Trainer
 from trl import SFTTrainer as TrlSFTTrainer
 
 
-def sequence_mean_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean over sequences of each sequence's mean token loss (labels -100 are ignored; a sequence without trained
-    tokens counts as zero rather than 0/0)."""
-    shift_logits, shift_labels = logits[:, :-1].float(), labels[:, 1:]
-    per_token = torch.nn.functional.cross_entropy(shift_logits.transpose(1, 2), shift_labels, ignore_index=-100,
+def trained_positions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(positions, targets): the positions whose next token some sequence trains, and those next tokens per
+    sequence (-100 where a sequence does not train it). Logits at `positions` line up with `targets`."""
+    shifted = labels[:, 1:]
+    positions = (shifted != -100).any(0).nonzero().squeeze(-1)
+    return positions, shifted[:, positions]
+
+
+def sequence_mean_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean over sequences of each sequence's mean token loss; `logits` already line up with `targets` (-100 is
+    ignored; a sequence without trained tokens counts as zero rather than 0/0)."""
+    per_token = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=-100,
                                                   reduction="none")
-    counts = (shift_labels != -100).sum(-1)
+    counts = (targets != -100).sum(-1)
     return (per_token.sum(-1) / counts.clamp(min=1)).mean()
 
 
@@ -42,13 +50,16 @@ class SFTTrainer(TrlSFTTrainer):
             self.loss_is_scaled_for_ga = False  # Trainer divides each micro-batch's loss by the accumulation steps
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.loss_weighting == "sequence" and (inputs["input_ids"].shape[0] > 1 or self.args.use_cpu):
+            positions, targets = trained_positions(inputs["labels"])
+            outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, logits_to_keep=positions,
+                            use_cache=False)
+            loss = sequence_mean_loss(outputs.logits, targets)
+            return (loss, outputs) if return_outputs else loss
         if self.loss_weighting == "sequence":
-            if inputs["input_ids"].shape[0] > 1:  # several sequences: average their token means
-                logits_inputs = {k: v for k, v in inputs.items() if k != "labels"}
-                outputs = model(**logits_inputs, use_cache=False)
-                loss = sequence_mean_loss(outputs.logits, inputs["labels"])
-                return (loss, outputs) if return_outputs else loss
-            num_items_in_batch = None  # one sequence: the model's token mean is that sequence's mean
+            num_items_in_batch = None  # one sequence: trl's token mean is that sequence's mean
         if self.args.use_cpu:
+            positions, targets = trained_positions(inputs["labels"])
+            inputs = {**inputs, "labels": targets, "shift_labels": targets, "logits_to_keep": positions}
             return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
