@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from s1lib.serve import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
+ROOT = Path(__file__).resolve().parent.parent
 MODEL = "smollm2-135m"
 QUESTION = "How many r in raspberry?"
 BASE = {"max_generation": 220, "max_answer": 8}
@@ -56,8 +58,12 @@ def stop(process: subprocess.Popen) -> list[psutil.Process]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The smoke profile served in float32, the precision of the offline `vllm_engine` it is compared with."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--profile", "smoke", "--port", str(port)],
+    params = tmp_path_factory.mktemp("serve") / "smoke-float32.yaml"
+    params.write_text((ROOT / "params" / "smoke.yaml").read_text().replace("dtype: bfloat16", "dtype: float32"))
+    assert "dtype: float32" in params.read_text()
+    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--params", str(params), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     family = [psutil.Process(process.pid)]
     try:
