@@ -164,7 +164,7 @@ def server_cases() -> dict:
     xargs = {"max_thinking": f.max_thinking, "min_thinking": f.min_thinking, "ignore": f.ignore,
              "ignore_str": f.ignore_str, "max_answer": f.max_answer, "max_generation": f.max_generation}
     questions = QUESTIONS * 2
-    params = load_params(profile_file("smoke"), {"engine": {"max_model_len": 1024}})
+    params = load_params(profile_file("smoke"), {"model": {"dtype": "float32"}, "engine": {"max_model_len": 1024}})
     port = free_port()
     out = {}
     with LocalServer(server_command(params, port=port), port, ROOT / "runs" / "benchmarks" / "serve.log") as server:

@@ -42,7 +42,7 @@ def local_cases(folder: Path) -> dict:
     from s1lib.params import load_params, profile_file
     from s1lib.serve import local_server
 
-    params = load_params(profile_file("smoke"), {"engine": {"max_model_len": 1024}})
+    params = load_params(profile_file("smoke"), {"model": {"dtype": "float32"}, "engine": {"max_model_len": 1024}})
     settings = Settings(model=params.model.name, max_tokens=200, temperature=0,
                         extra_body={"vllm_xargs": {"max_thinking": 64, "max_answer": 32}})
     out = {}
