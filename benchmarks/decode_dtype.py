@@ -1,0 +1,41 @@
+"""Decoding speed of the transformers engine in float32 and bfloat16 (the smoke profile's choice): the embedded
+model on the shared 8 questions, 128 forced thinking tokens each, at batch 2 and 8. Prints a table, writes
+runs/benchmarks/decode_dtype.json.
+
+    python benchmarks/decode_dtype.py
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from common import QUESTIONS, ROOT, write_result
+
+TOKENS, BATCHES = 128, (2, 8)
+
+
+def main() -> None:
+    from s1lib.infer import generate, make_engine
+    from s1lib.params import load_params
+
+    results = {}
+    print(f"{'dtype':>9}{'batch':>7}{'seconds':>9}{'tokens':>8}{'tok/s':>8}")
+    for dtype in ("float32", "bfloat16"):
+        params = load_params(ROOT / "params" / "smoke.yaml", {"model": {"dtype": dtype}})
+        engine = make_engine(params)
+        forcing = replace(params.forcing, max_thinking=TOKENS, min_thinking=TOKENS, ignore=0, max_answer=1,
+                          max_generation=2 * TOKENS)
+        generate(engine, QUESTIONS[:2], replace(forcing, max_thinking=8, min_thinking=8), progress=False)  # warm-up
+        for batch in BATCHES:
+            start = time.perf_counter()
+            samples = generate(engine, QUESTIONS[:batch], forcing, progress=False)
+            seconds = time.perf_counter() - start
+            tokens = sum(s.thinking_tokens + s.answer_tokens for s in samples)
+            results[f"{dtype}-b{batch}"] = {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds}
+            print(f"{dtype:>9}{batch:>7}{seconds:>9.1f}{tokens:>8}{tokens / seconds:>8.0f}")
+    write_result("decode_dtype", results)
+
+
+if __name__ == "__main__":
+    main()
