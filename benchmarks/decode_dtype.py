@@ -1,6 +1,6 @@
 """Decoding speed of the transformers engine in float32 and bfloat16 (the smoke profile's choice): the embedded
-model on the shared 8 questions, 128 forced thinking tokens each, at batch 2 and 8. Prints a table, writes
-runs/benchmarks/decode_dtype.json.
+model on the shared 8 questions (repeated to fill a batch), 128 forced thinking tokens each, at batch 2, 8 and 64
+(the mini study's batch). Prints a table, writes runs/benchmarks/decode_dtype.json.
 
     python benchmarks/decode_dtype.py
 """
@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from common import QUESTIONS, ROOT, write_result
 
-TOKENS, BATCHES = 128, (2, 8)
+TOKENS, BATCHES = 128, (2, 8, 64)
 
 
 def main() -> None:
@@ -22,14 +22,17 @@ def main() -> None:
     results = {}
     print(f"{'dtype':>9}{'batch':>7}{'seconds':>9}{'tokens':>8}{'tok/s':>8}")
     for dtype in ("float32", "bfloat16"):
-        params = load_params(ROOT / "params" / "smoke.yaml", {"model": {"dtype": dtype}})
+        params = load_params(ROOT / "params" / "smoke.yaml",
+                             {"model": {"dtype": dtype}, "engine": {"batch_size": max(BATCHES)}})
         engine = make_engine(params)
         forcing = replace(params.forcing, max_thinking=TOKENS, min_thinking=TOKENS, ignore=0, max_answer=1,
                           max_generation=2 * TOKENS)
         generate(engine, QUESTIONS[:2], replace(forcing, max_thinking=8, min_thinking=8), progress=False)  # warm-up
         for batch in BATCHES:
             start = time.perf_counter()
-            samples = generate(engine, QUESTIONS[:batch], forcing, progress=False)
+            questions = (QUESTIONS * (batch // len(QUESTIONS) + 1))[:batch]
+            engine.batch_size = batch
+            samples = generate(engine, questions, forcing, progress=False)
             seconds = time.perf_counter() - start
             tokens = sum(s.thinking_tokens + s.answer_tokens for s in samples)
             results[f"{dtype}-b{batch}"] = {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds}

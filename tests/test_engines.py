@@ -103,3 +103,26 @@ def test_generate_many_equals_one_generate_per_job(smol):
         alone = generate(engine, questions, forcing, progress=False)
         assert [g.token_ids for g in gens] == [g.token_ids for g in alone]
         assert [g.budget for g in gens] == [g.budget for g in alone]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("mask_kind", ["bool", "additive"])
+def test_single_query_attention_matches_sdpa(dtype, mask_kind):
+    """The reduced-precision decode path against torch's SDPA in float32 on the same inputs: left padding masked,
+    three query heads per key-value head, as SmolLM2 has."""
+    import torch
+
+    from s1lib.infer.hf import single_query_attention
+
+    torch.manual_seed(0)
+    dtype = getattr(torch, dtype)
+    query, key, value = torch.randn(4, 9, 1, 64), torch.randn(4, 3, 40, 64), torch.randn(4, 3, 40, 64)
+    keep = torch.ones(4, 1, 1, 40, dtype=torch.bool)
+    keep[1, ..., :13] = keep[3, ..., :39] = False
+    mask = keep if mask_kind == "bool" else torch.zeros(keep.shape).masked_fill(~keep, float("-inf")).to(dtype)
+    expected = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=keep, enable_gqa=True)
+    got = single_query_attention(query.to(dtype), key.to(dtype), value.to(dtype), mask)
+    assert got.dtype == dtype and got.shape == expected.shape
+    assert (got.float() - expected).abs().max() < 2e-2
+    # row 3 sees only its last key: its output is that key's value, whatever the rest of the row holds
+    assert torch.allclose(got[3].float(), value[3, :, -1:].repeat_interleave(3, 0), atol=2e-2)

@@ -74,10 +74,26 @@ def grouped_sdpa(module, query, key, value, attention_mask, **kwargs):
     groups = getattr(module, "num_key_value_groups", 1)
     if groups == 1 or attention_mask is None or query.device.type != "cpu":
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
-    output = torch.nn.functional.scaled_dot_product_attention(
-        query, key, value, attn_mask=attention_mask, dropout_p=kwargs.get("dropout", 0.0),
-        scale=kwargs.get("scaling"), enable_gqa=True)
+    if query.shape[2] == 1 and query.dtype in (torch.bfloat16, torch.float16) and not kwargs.get("dropout"):
+        output = single_query_attention(query, key, value, attention_mask, kwargs.get("scaling"))
+    else:
+        output = torch.nn.functional.scaled_dot_product_attention(
+            query, key, value, attn_mask=attention_mask, dropout_p=kwargs.get("dropout", 0.0),
+            scale=kwargs.get("scaling"), enable_gqa=True)
     return output.transpose(1, 2).contiguous(), None
+
+
+def single_query_attention(query, key, value, mask, scale=None):
+    """Attention of one new token per row, as two grouped matmuls with the softmax in float32.
+
+    A decode step in bf16/fp16 on CPU: torch's SDPA kernel is several times slower there than these matmuls
+    (`benchmarks/decode_dtype.py`), and at the mini study's batch of 64 it took half the decode time. The query heads
+    of one key-value group share that group's keys, so no key or value is copied."""
+    batch, heads, _, dim = query.shape
+    grouped = query.view(batch, key.shape[1], heads // key.shape[1], dim)
+    scores = (grouped @ key.transpose(-1, -2)).float() * (dim**-0.5 if scale is None else scale)
+    scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
+    return (scores.softmax(-1).to(value.dtype) @ value).view(batch, heads, 1, dim)
 
 
 AttentionInterface.register(GROUPED_SDPA, grouped_sdpa)
