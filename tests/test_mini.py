@@ -80,7 +80,7 @@ def test_training_set_is_in_the_s1k_schema_and_tokenizes_with_the_sft_mask(tmp_p
     assert trained == f"<|im_start|>think\n{rows[0]['thinking_trajectories'][0]}\n<|im_start|>answer\n" \
                       f"Answer: {rows[0]['attempt']}<|im_end|>"
     p = training_params(params)
-    assert p.model.name == "smollm2-135m" and p.train == params.mini.train and p.train.max_steps == 40
+    assert p.model.name == "smollm2-135m" and p.train == params.mini.train
     assert " ".join(json.loads(rows[0]["metadata"])["text"]) in rows[0]["question"]
 
 
