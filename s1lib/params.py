@@ -6,6 +6,7 @@ and what was expected, instead of being silently ignored by a long run.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,22 @@ class ParamsError(UserError, ValueError):
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_nested_defaults(cls, data):
+        """A nested section given in part (`mini: {train: {max_steps: 30}}`) completes this section's own default
+        for it (the miniature's recipe), not the nested class's defaults (the paper's recipe)."""
+        if not isinstance(data, dict):
+            return data
+        completed = dict(data)
+        for name, field in cls.model_fields.items():
+            given, default = data.get(name), field.default
+            if isinstance(given, dict) and isinstance(default, BaseModel):
+                completed[name] = {**default.model_dump(exclude_unset=True), **given}
+            elif isinstance(given, dict) and dataclasses.is_dataclass(default):
+                completed[name] = {**dataclasses.asdict(default), **given}
+        return completed
 
 
 class ModelParams(Section):

@@ -61,3 +61,23 @@ def test_overrides_win_and_are_validated():
     assert p.forcing.ignore == 3 and p.forcing.max_thinking == 64  # untouched keys keep the file's value
     with pytest.raises(ParamsError, match="forcing.ignore"):
         load_params("params/smoke.yaml", {"forcing": {"ignore": -1}})
+
+
+def test_a_nested_section_given_in_part_completes_its_own_default(tmp_path):
+    """`mini.train` defaults to the miniature's recipe, not TrainParams' (the paper's): a profile or an override
+    that sets one of its fields keeps the rest of the miniature's recipe."""
+    from s1lib.params import MiniParams, MiniPoolParams, TrainParams
+
+    path = tmp_path / "p.yaml"
+    path.write_text("profile: t\nmini:\n  train:\n    max_steps: 30\nmini_pool:\n  forcing:\n    max_answer: 4\n"
+                    "train:\n  max_steps: 3\n")
+    params = load_params(path)
+    assert params.mini.train == MiniParams().train.model_copy(update={"max_steps": 30})
+    assert params.mini.train.learning_rate != TrainParams().learning_rate  # the miniature's, not the paper's
+    assert params.mini_pool.forcing.max_thinking == MiniPoolParams().forcing.max_thinking
+    assert params.mini_pool.forcing.max_answer == 4
+    assert params.train == TrainParams(max_steps=3)  # a top-level section's default is its class's
+    overridden = load_params(path, {"mini_pool": {"train": {"save_steps": 2}}})
+    assert overridden.mini_pool.train == MiniPoolParams().train.model_copy(update={"save_steps": 2})
+    with pytest.raises(ParamsError, match="mini.train.max_stepz"):
+        load_params(path, {"mini": {"train": {"max_stepz": 1}}})
