@@ -29,9 +29,8 @@ def main() -> None:
                           max_generation=2 * TOKENS)
         generate(engine, QUESTIONS[:2], replace(forcing, max_thinking=8, min_thinking=8), progress=False)  # warm-up
         for batch in BATCHES:
+            questions = (QUESTIONS * (batch // len(QUESTIONS) + 1))[:batch]  # one engine batch of `batch` rows
             start = time.perf_counter()
-            questions = (QUESTIONS * (batch // len(QUESTIONS) + 1))[:batch]
-            engine.batch_size = batch
             samples = generate(engine, questions, forcing, progress=False)
             seconds = time.perf_counter() - start
             tokens = sum(s.thinking_tokens + s.answer_tokens for s in samples)
