@@ -126,3 +126,28 @@ def test_single_query_attention_matches_sdpa(dtype, mask_kind):
     assert (got.float() - expected).abs().max() < 2e-2
     # row 3 sees only its last key: its output is that key's value, whatever the rest of the row holds
     assert torch.allclose(got[3].float(), value[3, :, -1:].repeat_interleave(3, 0), atol=2e-2)
+
+
+def test_growing_cache_layer_holds_what_a_dynamic_layer_holds():
+    """Across the buffer's growth and rows leaving the batch, the growing layer hands attention the same keys and
+    values as transformers' concatenating layer."""
+    import torch
+    from transformers.cache_utils import DynamicLayer
+
+    from s1lib.infer.hf import ROOM, GrowingLayer
+
+    torch.manual_seed(0)
+    growing, plain = GrowingLayer(), DynamicLayer()
+    steps = [torch.randn(4, 3, 20, 8)] + [torch.randn(4, 3, 1, 8) for _ in range(ROOM + 5)]
+    rows = 4
+    for i, states in enumerate(steps):
+        if i == ROOM // 2:  # rows 0 and 2 leave the batch
+            keep = torch.tensor([1, 3])
+            growing.batch_select_indices(keep)
+            plain.batch_select_indices(keep)
+            rows = 2
+        states = states[:rows]
+        got, want = growing.update(states, -states), plain.update(states, -states)
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    assert growing.get_seq_length() == plain.get_seq_length() == 20 + ROOM + 5
+    assert growing.key_buffer.shape[-2] > growing.get_seq_length()  # it grew once, with room to spare

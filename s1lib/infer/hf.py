@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import torch
 from transformers import AttentionInterface, AttentionMaskInterface, DynamicCache
+from transformers.cache_utils import DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import sdpa_mask
 
@@ -21,6 +22,7 @@ from s1lib.infer.forcing import Sample
 
 GROUPED_SDPA = "s1lib_grouped_sdpa"
 MAX_UNSHARED = 32  # a row copies an anchor's cache when at most this many of its ids are left to feed
+ROOM = 128  # positions a cache layer keeps free past its end, so a decode step writes instead of copying
 
 
 class Padded(NamedTuple):
@@ -94,6 +96,52 @@ def single_query_attention(query, key, value, mask, scale=None):
     scores = (grouped @ key.transpose(-1, -2)).float() * (dim**-0.5 if scale is None else scale)
     scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
     return (scores.softmax(-1).to(value.dtype) @ value).view(batch, heads, 1, dim)
+
+
+class GrowingLayer(DynamicLayer):
+    """A cache layer whose keys and values are views of a buffer with room past their end.
+
+    transformers' `DynamicLayer` concatenates at every step, copying the whole cache of every layer; here a step
+    writes its one position and the buffer is copied only when its room runs out (every `ROOM` steps)."""
+
+    key_buffer = value_buffer = None
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        start = self.get_seq_length()
+        end = start + key_states.shape[-2]
+        if self.key_buffer is None or end > self.key_buffer.shape[-2]:
+            self.key_buffer = grown(self.keys, key_states, end + ROOM)
+            self.value_buffer = grown(self.values, value_states, end + ROOM)
+        self.key_buffer[:, :, start:end] = key_states
+        self.value_buffer[:, :, start:end] = value_states
+        self.keys, self.values = self.key_buffer[:, :, :end], self.value_buffer[:, :, :end]
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self.key_buffer is not None:
+            end = self.get_seq_length()
+            self.key_buffer, self.value_buffer = self.key_buffer[indices], self.value_buffer[indices]
+            self.keys, self.values = self.key_buffer[:, :, :end], self.value_buffer[:, :, :end]
+
+
+def grown(states: torch.Tensor, new: torch.Tensor, length: int) -> torch.Tensor:
+    """A buffer of `length` positions for `new`'s rows and heads, holding `states` at its start."""
+    buffer = new.new_empty((*new.shape[:2], length, new.shape[-1]))
+    if states.numel():
+        buffer[:, :, : states.shape[-2]] = states
+    return buffer
+
+
+def growing_cache(layers: list[tuple[torch.Tensor, torch.Tensor]]) -> DynamicCache:
+    cache = DynamicCache()
+    cache.layers = []
+    for keys, values in layers:
+        layer = GrowingLayer()
+        layer.update(keys, values)
+        cache.layers.append(layer)
+    return cache
 
 
 AttentionInterface.register(GROUPED_SDPA, grouped_sdpa)
@@ -171,7 +219,7 @@ class HFEngine:
                 k[r, :, width - n :] = keys[a, :, start : start + n]
                 v[r, :, width - n :] = values[a, :, start : start + n]
             layers.append((k, v))
-        cache = DynamicCache(layers)
+        cache = growing_cache(layers)
         rest = left_pad([s.ids[n:] for s, (_, n) in zip(rows, shared)], self.pad_id)
         kept = torch.zeros((len(rows), width), dtype=torch.long)
         for r, (_, n) in enumerate(shared):
