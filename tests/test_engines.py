@@ -91,6 +91,20 @@ def test_the_grid_meets_every_pair_of_settings_once():
         assert len(pairs) == len(set(pairs)) == 9
 
 
+@pytest.mark.parametrize("max_idle", [1, 8])  # compact the batch at every finish / let finished rows idle
+def test_rows_finishing_at_different_steps_decode_as_alone(smol, hf_engine, monkeypatch, max_idle):
+    from s1lib.infer import generate_many
+
+    monkeypatch.setattr("s1lib.infer.hf.MAX_IDLE", max_idle)
+    model, tok = smol
+    jobs = [(QUESTIONS, forcing_for(48, 1, "Wait", min_thinking=floor)) for floor in (4, 12, 24)]
+    batched = generate_many(HFEngine(model, tok, batch_size=6), jobs)
+    lengths = {len(g.token_ids) for gens in batched for g in gens}
+    assert len(lengths) >= 3, lengths  # rows do finish at different steps
+    for (questions, forcing), gens in zip(jobs, batched):
+        assert [g.token_ids for g in gens] == [g.token_ids for g in generate(hf_engine, questions, forcing, progress=False)]
+
+
 def test_generate_many_equals_one_generate_per_job(smol):
     from s1lib.infer import generate_many
 

@@ -5,7 +5,8 @@ answer branches) share their common prefix's cache.
 Each step feeds one token per row: the next id of `sample.ids` the model has not seen (forced text) or, when
 there is none, a token sampled from the last logits and handed to `sample.accept`. Forced text therefore costs one
 decode step per token (a handful per sample), and what a row holds when its batch starts is the only prefill
-(`_prefill`: anchors first, then each row's unshared ids).
+(`_prefill`: anchors first, then each row's unshared ids). A finished row idles, masked, until half the batch or
+`MAX_IDLE` rows have finished; the batch is then compacted to its live rows (a compaction copies the cache).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from s1lib.infer.forcing import Sample
 
 GROUPED_SDPA = "s1lib_grouped_sdpa"
 MAX_UNSHARED = 32  # a row copies an anchor's cache when at most this many of its ids are left to feed
+MAX_IDLE = 8  # finished rows a batch keeps decoding, masked, before it compacts (on CPU 5 rows cost a step what 8 do)
 ROOM = 128  # positions a cache layer keeps free past its end, so a decode step writes instead of copying
 
 
@@ -174,23 +176,27 @@ class HFEngine:
         fed = [len(s.ids) for s in rows]
 
         while rows:
-            next_tokens, keep = [], []
+            next_tokens, live = [], []
             for r, s in enumerate(rows):
                 while fed[r] == len(s.ids) and not s.done:  # an ignored end with "" appends nothing: pick again
                     s.accept(self._pick(logits[r], s, temperature, top_p, generator))
                 if fed[r] < len(s.ids):
                     next_tokens.append(s.ids[fed[r]])
                     fed[r] += 1
-                    keep.append(r)
-                # else: the sample is done and leaves the batch
-            if len(keep) < len(rows):
-                if not keep:
-                    return
-                index = torch.tensor(keep, device=self.device)
+                    live.append(r)
+                else:  # the sample is done: it idles (fed padding, masked) until the batch is compacted
+                    next_tokens.append(self.pad_id)
+            if not live:
+                return
+            if len(rows) - len(live) >= MAX_IDLE or 2 * len(live) <= len(rows):
+                index = torch.tensor(live, device=self.device)
                 cache.batch_select_indices(index)
-                mask = mask[keep]
-                rows, fed = [rows[r] for r in keep], [fed[r] for r in keep]
-            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
+                mask = mask[live]
+                rows, fed, next_tokens = [rows[r] for r in live], [fed[r] for r in live], [next_tokens[r] for r in live]
+                live = list(range(len(rows)))
+            column = torch.zeros((len(rows), 1), dtype=torch.long)
+            column[live] = 1
+            mask = torch.cat([mask, column], dim=1)
             out = self.model(
                 input_ids=torch.tensor(next_tokens, device=self.device)[:, None],
                 attention_mask=mask.to(self.device),
