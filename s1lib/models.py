@@ -117,13 +117,15 @@ def load_tokenizer(spec: str):
 
 
 def load_model(spec: str, dtype: str = "float32", device: str = "cpu"):
-    """(model, tokenizer) in eval mode on `device`."""
+    """(model, tokenizer) in eval mode on `device`; dtype `auto` as `s1lib.precision` resolves it."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    from s1lib.precision import resolve_dtype
+
     path = resolve_model(spec)
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, resolve_dtype(dtype, device)))
     except OSError as err:
         raise _hub_error(spec, err) from err
     return model.to(device).eval(), load_tokenizer(spec)

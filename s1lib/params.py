@@ -45,7 +45,8 @@ class Section(BaseModel):
 class ModelParams(Section):
     name: str = Field("smollm2-135m", description="hub id, local directory or embedded alias")
     tokenizer: str | None = Field(None, description="tokenizer to use instead of the model's (s1 evaluated with Qwen's)")
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "float32", description="auto: bfloat16 where the device runs it natively, else float32 (s1lib.precision)")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$",
                         description="a torch device: cpu, cuda, cuda:N, mps or xpu")
 
@@ -154,7 +155,8 @@ class TrainParams(Section):
         "sequence", description="sequence: every sequence weighs 1/global batch, as the official recipe (one sequence "
         "per GPU, transformers 4.46); token: one mean over all trained tokens of the global batch (transformers' "
         "default since 4.48), so long traces weigh more")
-    bf16: bool = True
+    bf16: bool | Literal["auto"] = Field(True, description="bf16 mixed precision; auto: where the device runs bf16 "
+                                         "natively (s1lib.precision)")
     max_length: int = Field(32768, ge=16, description="the block: tokens per example, longer ones truncated")
     gradient_checkpointing: bool = False
     max_steps: int | None = Field(None, ge=1, description="stop early (smoke runs)")
@@ -195,14 +197,14 @@ class MiniParams(Section):
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
     # token weighting: the miniature's measured accuracies (README, benchmarks/mini.py) were trained that way
     train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
-                                     per_device_train_batch_size=16, bf16=True, max_length=256, max_steps=40,
+                                     per_device_train_batch_size=16, bf16="auto", max_length=256, max_steps=40,
                                      save_steps=20, warmup_steps=0.05,
                                      loss_weighting="token")
     forcing: Forcing = Forcing(max_thinking="auto", max_generation=256, max_answer=16)
     batch_size: int = Field(64, ge=1, description="hf engine batch for the study (short sequences batch well)")
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        "bfloat16", description="the study's precision: the model trains in bf16 mixed precision, and bf16 halves "
-                                "the study's time on CPUs with AVX512-BF16 or AMX (use float32 on older CPUs)")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="the study's decoding precision; auto: bfloat16 where the device runs it natively "
+                            "(it halves the study's time on CPUs with AVX512-BF16 or AMX), else float32")
 
     @model_validator(mode="after")
     def _lengths(self):
@@ -234,7 +236,7 @@ class MiniPoolParams(Section):
     min_length: int = Field(60, ge=1, description="difficulty: a trace of at least this many Qwen2.5 tokens is hard")
     full_compute: float = Field(5.0, ge=1, description="the full arm's training steps as a multiple of a subset arm's")
     train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
-                                     per_device_train_batch_size=16, bf16=True, max_length=256, max_steps=32,
+                                     per_device_train_batch_size=16, bf16="auto", max_length=256, max_steps=32,
                                      save_steps=16, warmup_steps=0.05, loss_weighting="token")
     forcing: Forcing = Forcing(max_thinking=128, max_generation=256, max_answer=16)
 
@@ -258,6 +260,7 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # profile and run names become folder na
 
 
 class Params(Section):
+    model_config = ConfigDict(**Section.model_config, validate_default=True)  # sections left out get resolved too
     profile: str = Field(pattern=NAME, max_length=64,
                          description="a name (letters, digits, _ . -), used as the folder runs/<profile>/")
     description: str = ""
@@ -271,6 +274,14 @@ class Params(Section):
     mini: MiniParams = MiniParams()
     mini_pool: MiniPoolParams = MiniPoolParams()
 
+    @field_validator("model", "train", "mini", "mini_pool")
+    @classmethod
+    def _resolve_auto_precision(cls, section, info):
+        """`auto` precision becomes what the profile's device runs natively, once, so that runs, cache keys and
+        provenance record the precision used (the model section is validated first and names the device)."""
+        model = section if isinstance(section, ModelParams) else info.data.get("model")
+        return _resolved(section, model.device) if model else section
+
     @model_validator(mode="after")
     def _fits_the_context(self):
         limit = self.engine.max_model_len
@@ -278,6 +289,19 @@ class Params(Section):
             raise ValueError(f"forcing.max_generation ({self.forcing.max_generation}) exceeds engine.max_model_len "
                              f"({limit}): 'auto' budgets would run past the context")
         return self
+
+
+def _resolved(section: Section, device: str) -> Section:
+    from s1lib.precision import resolve_bf16, resolve_dtype
+
+    update = {}
+    if getattr(section, "dtype", None) == "auto":
+        update["dtype"] = resolve_dtype("auto", device)
+    if getattr(section, "bf16", None) == "auto":
+        update["bf16"] = resolve_bf16("auto", device)
+    if isinstance(getattr(section, "train", None), TrainParams) and section.train.bf16 == "auto":
+        update["train"] = _resolved(section.train, device)
+    return section.model_copy(update=update) if update else section
 
 
 def with_model(params: Params, name, **fields) -> Params:

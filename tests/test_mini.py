@@ -88,6 +88,5 @@ def test_the_study_runs_the_trained_model_in_the_miniatures_precision_on_its_que
     params = load_params("params/smoke.yaml", {"mini": {"dtype": "float32"}})
     study = study_params(params, "runs/smoke/sft/mini-letters-0/final")
     assert study.model.name == "runs/smoke/sft/mini-letters-0/final" and study.model.dtype == "float32"
-    assert load_params("params/smoke.yaml").mini.dtype == "bfloat16"
     assert study.eval.benchmarks == ["mini-letters"] and study.forcing == params.mini.forcing
     assert study.engine.batch_size == params.mini.batch_size and study.engine.name == params.engine.name

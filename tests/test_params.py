@@ -81,3 +81,27 @@ def test_a_nested_section_given_in_part_completes_its_own_default(tmp_path):
     assert overridden.mini_pool.train == MiniPoolParams().train.model_copy(update={"save_steps": 2})
     with pytest.raises(ParamsError, match="mini.train.max_stepz"):
         load_params(path, {"mini": {"train": {"max_stepz": 1}}})
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_becomes_what_the_device_runs_natively(monkeypatch, native):
+    """The CPU profiles say `auto`: bf16 on CPUs with bf16 kernels, float32 where torch's bf16 fallback crawls.
+    It is resolved at load, so run folders and cache keys see the precision used; explicit values stay."""
+    monkeypatch.setattr("s1lib.precision.native_bf16", lambda device: native)
+    p = load_params("params/smoke.yaml")
+    dtype = "bfloat16" if native else "float32"
+    assert (p.model.dtype, p.mini.dtype) == (dtype, dtype)
+    assert p.train.bf16 is native and p.mini.train.bf16 is native and p.mini_pool.train.bf16 is native
+    explicit = load_params("params/smoke.yaml", {"model": {"dtype": "float16"}, "train": {"bf16": False},
+                                                 "mini": {"dtype": "float32", "train": {"bf16": True}}})
+    assert (explicit.model.dtype, explicit.train.bf16) == ("float16", False)
+    assert (explicit.mini.dtype, explicit.mini.train.bf16) == ("float32", True)
+
+
+def test_native_bf16_is_decided_per_device():
+    from s1lib.precision import native_bf16, resolve_bf16, resolve_dtype
+
+    assert isinstance(native_bf16("cpu"), bool)
+    assert native_bf16("mps") is False and resolve_dtype("auto", "mps") == "float32"
+    assert resolve_dtype("float16", "cpu") == "float16" and resolve_bf16(True, "mps") is True
+    assert resolve_dtype("auto", "cpu") == ("bfloat16" if native_bf16("cpu") else "float32")

@@ -61,7 +61,7 @@ def server(tmp_path_factory):
     """The smoke profile served in float32, the precision of the offline `vllm_engine` it is compared with."""
     port = free_port()
     params = tmp_path_factory.mktemp("serve") / "smoke-float32.yaml"
-    params.write_text((ROOT / "params" / "smoke.yaml").read_text().replace("dtype: bfloat16", "dtype: float32"))
+    params.write_text((ROOT / "params" / "smoke.yaml").read_text().replace("dtype: auto", "dtype: float32"))
     assert "dtype: float32" in params.read_text()
     process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--params", str(params), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

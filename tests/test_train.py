@@ -63,6 +63,14 @@ def test_paper_recipe_reaches_the_trainer(tmp_path):
     assert c.get_warmup_steps(315) == 16  # the paper's 16 warmup steps
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_mixed_precision_reaches_the_trainer_as_a_flag(tmp_path, monkeypatch, native):
+    from s1lib.params import TrainParams
+
+    monkeypatch.setattr("s1lib.precision.native_bf16", lambda device: native)
+    assert sft_config(TrainParams(bf16="auto"), str(tmp_path), use_cpu=True).bf16 is native
+
+
 def test_fsdp_launch_command(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"]}))
     assert decoder_layer_class(str(tmp_path)) == "Qwen2DecoderLayer"

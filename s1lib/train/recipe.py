@@ -34,8 +34,11 @@ def sft_config(train, output_dir: str, use_cpu: bool, progress: bool = True):
 
     from trl import SFTConfig
 
+    from s1lib.precision import resolve_bf16
+
     trl_fields = {f.name for f in dataclasses.fields(SFTConfig)}
     passed = {k: v for k, v in train.model_dump().items() if k in trl_fields and k != "max_steps"}
+    passed["bf16"] = resolve_bf16(train.bf16, "cpu" if use_cpu else "cuda")
     return SFTConfig(
         output_dir=output_dir,
         **passed,  # learning rate, epochs, batch per device, warmup, schedule, AdamW, bf16, max_length, ...
