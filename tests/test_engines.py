@@ -85,6 +85,24 @@ def test_sweep_equals_independent_runs(smol, hf_engine):
                    (h.token_ids, h.n_ignored, h.forced_end, h.thinking_tokens), (budget, ignore)
 
 
+def test_string_sweep_equals_independent_runs(smol):
+    """Table 4's settings resumed from one run's first end attempt equal the runs made alone (the budget edge
+    cases, a string that no longer fits or a cut before any end, are covered exactly in test_forcing)."""
+    from dataclasses import replace
+
+    from s1lib.infer.sweep import string_sweep
+
+    model, tok = smol
+    engine = HFEngine(model, tok, batch_size=4)
+    base = Forcing(max_thinking=40, max_answer=8, max_generation=220, min_thinking=4)
+    results = string_sweep(engine, QUESTIONS, ["Wait", ""], 2, base)
+    assert list(results) == [None, "Wait", ""] and all(g.n_ignored == 2 for g in results["Wait"])  # resumed
+    for text, gens in results.items():
+        setting = replace(base, ignore=0) if text is None else replace(base, ignore=2, ignore_str=text)
+        alone = generate(engine, QUESTIONS, setting, progress=False)
+        assert [g.to_dict() for g in gens] == [h.to_dict() for h in alone], text
+
+
 def test_the_grid_meets_every_pair_of_settings_once():
     for a, b in ((0, 1), (0, 2), (1, 2)):
         pairs = [(case[a], case[b]) for case in GRID]

@@ -221,6 +221,25 @@ def test_sweep_control_keeps_the_string_and_forces_the_answer_at_once(tok):
     assert (control1.n_ignored, control1.forced_end, control1.thinking_tokens) == (1, True, 5)
 
 
+@pytest.mark.parametrize("budget", [3, 5, 9, 100])  # cut before any end / no room for a string / room for one / all
+def test_string_sweep_resumes_every_string_where_the_first_run_tried_to_end(tok, budget):
+    from dataclasses import replace
+
+    from s1lib.infer.sweep import string_sweep
+
+    script, w = stop_every(tok, 4)
+    base = Forcing(max_thinking=budget, max_answer=4)
+    engine = ScriptedEngine(tok, script, w)
+    results = string_sweep(engine, ["q?", "r?"], ["Wait", ""], 2, base)
+    for text, gens in results.items():
+        setting = replace(base, ignore=0) if text is None else replace(base, ignore=2, ignore_str=text)
+        alone, _ = run(tok, setting, script, w, questions=("q?", "r?"))
+        assert [g.to_dict() for g in gens] == [g.to_dict() for g in alone], text
+    if budget == 100:
+        assert results["Wait"][0].text == "<|im_start|>think" + ("ab" * 4 + "Wait") * 2 + "ab" * 4 + "<|im_start|>answer7"
+        assert results[None][0].text == "<|im_start|>think" + "ab" * 4 + "<|im_start|>answer7"
+
+
 def test_rows_that_extend_one_another_share_one_prefilled_anchor():
     from s1lib.infer.hf import MAX_UNSHARED, share_prefixes
 

@@ -66,19 +66,19 @@ def test_overrides_win_and_are_validated():
 def test_a_nested_section_given_in_part_completes_its_own_default(tmp_path):
     """`mini.train` defaults to the miniature's recipe, not TrainParams' (the paper's): a profile or an override
     that sets one of its fields keeps the rest of the miniature's recipe."""
-    from s1lib.params import MiniParams, MiniPoolParams, TrainParams
+    from s1lib.params import MiniPoolParams, Params, TrainParams
 
     path = tmp_path / "p.yaml"
     path.write_text("profile: t\nmini:\n  train:\n    max_steps: 30\nmini_pool:\n  forcing:\n    max_answer: 4\n"
                     "train:\n  max_steps: 3\n")
-    params = load_params(path)
-    assert params.mini.train == MiniParams().train.model_copy(update={"max_steps": 30})
+    params, defaults = load_params(path), Params(profile="t")  # defaults with their precision resolved, as loaded
+    assert params.mini.train == defaults.mini.train.model_copy(update={"max_steps": 30})
     assert params.mini.train.learning_rate != TrainParams().learning_rate  # the miniature's, not the paper's
     assert params.mini_pool.forcing.max_thinking == MiniPoolParams().forcing.max_thinking
     assert params.mini_pool.forcing.max_answer == 4
     assert params.train == TrainParams(max_steps=3)  # a top-level section's default is its class's
     overridden = load_params(path, {"mini_pool": {"train": {"save_steps": 2}}})
-    assert overridden.mini_pool.train == MiniPoolParams().train.model_copy(update={"save_steps": 2})
+    assert overridden.mini_pool.train == defaults.mini_pool.train.model_copy(update={"save_steps": 2})
     with pytest.raises(ParamsError, match="mini.train.max_stepz"):
         load_params(path, {"mini": {"train": {"max_stepz": 1}}})
 

@@ -19,7 +19,7 @@ from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.records import config_hash
 from s1lib.infer import generate, generate_many
-from s1lib.infer.sweep import sweep
+from s1lib.infer.sweep import string_sweep, sweep
 from s1lib.paths import runs_dir
 
 
@@ -88,6 +88,31 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
                  "budget_tokens": gens[0].budget, **_score(questions, gens)} for (b, k), gens in results.items()]
 
     return _cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
+
+
+def string_study(params, benchmark: str, engine, strings: list[str], ignore: int = 2,
+                 progress: bool = False) -> list[dict]:
+    """Table 4: no extrapolation, then `ignore` ignored ends with each string appended, at the profile's forcing.
+    One row per setting in the form of an evaluation's metrics (accuracy as a fraction, labelled by model and
+    setting, for `suite.results_table` and `plots.accuracy_bars`), from one run per question up to its first end
+    attempt (`infer.sweep.string_sweep`)."""
+    questions = questions_for(params, benchmark)
+    key = _key(params, benchmark, questions, strings=strings, ignore=ignore, forcing=asdict(params.forcing))
+
+    def compute():
+        results = string_sweep(engine(), [q.prompt for q in questions], strings, ignore, params.forcing, progress)
+        return [{"setting": string_label(text, ignore), **_score(questions, gens)} for text, gens in results.items()]
+
+    rows = _cached(runs_dir(params.profile) / "tts" / benchmark / "strings.json", key, compute)
+    return [{"model": params.model.name, "benchmark": benchmark, **r,
+             **{k: r[k] / 100 for k in ("accuracy", "ci_low", "ci_high")}} for r in rows]
+
+
+def string_label(text: str | None, ignore: int) -> str:
+    """The paper's row names: 'No extrapolation', '2x "Wait"', '2x without string'."""
+    if text is None:
+        return "no extrapolation"
+    return f'{ignore}x "{text}"' if text else f"{ignore}x without string"
 
 
 def largest_budget(budgets: list[int | str]) -> int | str:

@@ -199,6 +199,18 @@ class Sample:
             s._force_end()
         return s
 
+    @classmethod
+    def at_end_attempt(cls, prompt_ids: list[int], thinking: list[int], forcing: Forcing, vocab: Vocab,
+                       budget: int | None) -> "Sample":
+        """A sample whose model thought `thinking` and then tried to end, before any ignore: it takes that end
+        under its own settings (ignores it and appends its string, or enters the answer) and goes on from there.
+        Greedy runs that differ only in what they do at an end think the same tokens up to it (`infer.sweep`)."""
+        s = cls(prompt_ids, forcing, vocab, budget)
+        s._append("model", thinking)
+        s.thinking_tokens = s._segment_len = len(thinking)
+        s.end_segment("stop")
+        return s
+
     # -- what engines read ------------------------------------------------------------------------------
     @property
     def done(self) -> bool:

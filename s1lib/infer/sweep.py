@@ -15,6 +15,9 @@ Only the short answer completions are generated per distinct cut point (deduplic
 answer-phase samples; the vLLM engine's prefix caching reuses the shared prefix, and the transformers engine
 prefills a question's longest branch once and copies its cache to the branches it extends.
 
+`string_sweep` does the same for Table 4's question, what to append when an end is ignored: every string's run
+resumes from one run's first end attempt.
+
 Exactness: the derived settings equal independent runs token for token when decoding is batch-invariant, as it is
 for the embedded model in fp32 on CPU (tested). On GPUs, bf16/fp16 kernels and batch-size-dependent reductions
 (different batch composition between the long run and an independent run, split-K matmuls, vLLM's
@@ -117,3 +120,31 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
                                                           cut.natural, setting, vocab, budget)
     engine.run(list(branches.values()), 0.0, 1.0, base.seed)
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
+
+
+def string_sweep(engine, questions: list[str], strings: list[str], ignore: int, base: Forcing = Forcing(),
+                 progress: bool = False) -> dict[str | None, list[Generation]]:
+    """{None: no extrapolation (no ignores)} and {string: `ignore` ignored ends, each followed by the string} for
+    every string, one `Generation` per question.
+
+    Under greedy decoding these runs think the same tokens until the model first tries to end. So each question is
+    generated once without ignores, and every string's run resumes at that first end attempt
+    (`Sample.at_end_attempt`): only what follows it is generated per string. A run cut at the budget before any end
+    attempt is the same under every string."""
+    if base.temperature != 0:
+        raise ValueError("the shared thinking needs greedy decoding (temperature 0)")
+    if ignore < 1:
+        raise ValueError(f"ignore must be >= 1 to compare strings (got {ignore})")
+    tok = engine.tokenizer
+    first, _ = run_samples(engine, questions, replace(base, ignore=0), progress)
+    settings = {text: replace(base, ignore=ignore, ignore_str=text) for text in strings}
+    vocabs = {text: Vocab.build(tok, setting) for text, setting in settings.items()}
+    resumed = {(i, text): Sample.at_end_attempt(s.ids[: s.prompt_len], [t for seg in s.segments if seg.kind == "model"
+                                                                        for t in seg.ids],
+                                                settings[text], vocabs[text], s.budget)
+               for i, s in enumerate(first) if not s.forced_end for text in strings}
+    engine.run(list(resumed.values()), 0.0, 1.0, base.seed)  # question by question: a batch shares its prompts
+    out = {None: [s.result(tok) for s in first]}
+    for text in strings:
+        out[text] = [resumed.get((i, text), s).result(tok) for i, s in enumerate(first)]
+    return out
