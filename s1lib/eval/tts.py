@@ -109,7 +109,7 @@ def string_study(params, benchmark: str, engine, strings: list[str], ignore: int
 
 
 def string_label(text: str | None, ignore: int) -> str:
-    """The paper's row names: 'No extrapolation', '2x "Wait"', '2x without string'."""
+    """The paper's row names (`paper.EXTRAPOLATION`): 'no extrapolation', '2x "Wait"', '2x without string'."""
     if text is None:
         return "no extrapolation"
     return f'{ignore}x "{text}"' if text else f"{ignore}x without string"

@@ -139,10 +139,12 @@ def string_sweep(engine, questions: list[str], strings: list[str], ignore: int, 
     first, _ = run_samples(engine, questions, replace(base, ignore=0), progress)
     settings = {text: replace(base, ignore=ignore, ignore_str=text) for text in strings}
     vocabs = {text: Vocab.build(tok, setting) for text, setting in settings.items()}
-    resumed = {(i, text): Sample.at_end_attempt(s.ids[: s.prompt_len], [t for seg in s.segments if seg.kind == "model"
-                                                                        for t in seg.ids],
-                                                settings[text], vocabs[text], s.budget)
-               for i, s in enumerate(first) if not s.forced_end for text in strings}
+
+    def resume(s: Sample, text: str) -> Sample:
+        thought = [t for segment in s.segments if segment.kind == "model" for t in segment.ids]
+        return Sample.at_end_attempt(s.ids[: s.prompt_len], thought, settings[text], vocabs[text], s.budget)
+
+    resumed = {(i, text): resume(s, text) for i, s in enumerate(first) if not s.forced_end for text in strings}
     engine.run(list(resumed.values()), 0.0, 1.0, base.seed)  # question by question: a batch shares its prompts
     out = {None: [s.result(tok) for s in first]}
     for text in strings:
