@@ -1,6 +1,7 @@
-"""Decoding speed of the transformers engine in float32 and bfloat16 (the smoke profile's choice): the embedded
-model on the shared 8 questions (repeated to fill a batch), 128 forced thinking tokens each, at batch 2, 8 and 64
-(the mini study's batch). Prints a table, writes runs/benchmarks/decode_dtype.json.
+"""Decoding speed of the transformers engine in float32 and bfloat16: the embedded model on the shared 8 questions
+(repeated to fill a batch), 128 forced thinking tokens each, at batch 2, 8 and 64 (the mini study's batch). Prints
+what the smoke profile's `dtype: auto` picks on this CPU and a table; writes runs/benchmarks/decode_dtype.json. On a
+CPU without bf16 kernels (AVX2 only) the bfloat16 half takes many times longer than the float32 one.
 
     python benchmarks/decode_dtype.py
 """
@@ -18,8 +19,10 @@ TOKENS, BATCHES = 128, (2, 8, 64)
 def main() -> None:
     from s1lib.infer import generate, make_engine
     from s1lib.params import load_params
+    from s1lib.precision import resolve_dtype
 
-    results = {}
+    results = {"auto": resolve_dtype("auto", "cpu")}
+    print(f"dtype auto on this CPU: {results['auto']}")
     print(f"{'dtype':>9}{'batch':>7}{'seconds':>9}{'tokens':>8}{'tok/s':>8}")
     for dtype in ("float32", "bfloat16"):
         params = load_params(ROOT / "params" / "smoke.yaml",
