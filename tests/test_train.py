@@ -118,9 +118,9 @@ def tiny_subset(tmp_path, n=4):
 
 
 def tiny_params(model="smollm2-135m", **train):
-    return load_params("params/smoke.yaml", {"model": {"name": model}, "train": {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2,
-                                                        "per_device_train_batch_size": 1, "max_steps": None,
-                                                        "save_steps": 2, "warmup_steps": 0.0, **train}})
+    recipe = {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2, "per_device_train_batch_size": 1,
+              "max_steps": None, "save_steps": 2, "warmup_steps": 0.0, **train}
+    return load_params("params/smoke.yaml", {"model": {"name": model}, "train": recipe})
 
 
 def test_cpu_trains_short_blocks_with_eager_attention_and_long_ones_with_the_default():
