@@ -22,11 +22,15 @@ from common import ROOT, write_result
 PROFILE = "mini-benchmark"
 
 
-def cell_seconds(notebook: dict, marker: str) -> float:
-    """Seconds papermill recorded for the first code cell whose source contains `marker`."""
+# notebook 11's timed cells, each found by a call it makes (tests/test_notebooks_source.py checks they exist)
+CELLS = {"training": "ensure_model(P)", "sweep": "scaling_sweep(", "ablation": "string_study("}
+
+
+def find_cell(notebook: dict, marker: str) -> dict:
+    """The first code cell whose source contains `marker`."""
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code" and marker in "".join(cell["source"]):
-            return cell["metadata"]["papermill"]["duration"]
+            return cell
     raise KeyError(f"no cell with {marker!r} in notebook 11")
 
 
@@ -57,8 +61,9 @@ def main() -> None:
                                progress_bar=False)
     total = time.perf_counter() - start
     notebook = json.loads((folder / "11.ipynb").read_text())
-    seconds = {"training": cell_seconds(notebook, "ensure_model(P)"), "sweep": cell_seconds(notebook, "scaling_sweep("),
-               "ablation": cell_seconds(notebook, "evaluate_grid("), "notebook": total}
+    seconds = {stage: find_cell(notebook, marker)["metadata"]["papermill"]["duration"]
+               for stage, marker in CELLS.items()}
+    seconds["notebook"] = total
 
     sweep_rows = json.loads((folder / "tts" / "mini-letters" / "sweep.json").read_text())["rows"]
     table = extension_table(sweep_rows)

@@ -32,3 +32,18 @@ def test_notebook_is_clean_source(path):
             ast.parse(source)
         except SyntaxError as err:
             pytest.fail(f"{path.name} code cell {i}: {err}")
+
+
+def test_the_miniature_benchmark_finds_the_cells_it_times(monkeypatch):
+    """benchmarks/mini.py reads notebook 11's cell timings by a call each cell makes: a renamed call fails here, not
+    at the end of the benchmark's run."""
+    import importlib
+
+    root = NOTEBOOKS[0].parent.parent
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))
+    bench = importlib.import_module("mini")
+    notebook = nbformat.read(root / "notebooks" / "11_s1_in_miniature.ipynb", as_version=4)
+    cells = {stage: bench.find_cell(notebook, marker) for stage, marker in bench.CELLS.items()}
+    assert len({id(c) for c in cells.values()}) == len(cells), "each stage is timed in a cell of its own"
+    with pytest.raises(KeyError, match="no cell"):
+        bench.find_cell(notebook, "a call notebook 11 never makes(")
