@@ -1,5 +1,5 @@
 """Decoding speed of the transformers engine in float32 and bfloat16: the embedded model on the shared 8 questions
-(repeated to fill a batch), 128 forced thinking tokens each, at batch 2, 8 and 64 (the mini study's batch). Prints
+(repeated to fill a batch), 128 forced thinking tokens each, at batch 2, 8 and 64. Prints
 what the smoke profile's `dtype: auto` picks on this CPU and a table; writes runs/benchmarks/decode_dtype.json. On a
 CPU without bf16 kernels (AVX2 only) the bfloat16 half takes many times longer than the float32 one.
 
