@@ -12,14 +12,14 @@ class ScriptedEngine:
         self.tokenizer, self.script, self.filler = tokenizer, script, filler
         self.rounds: list[list[tuple[int, int]]] = []  # per round: (max_new, min_new) of each request
 
-    def run(self, samples, temperature=0.0, top_p=1.0, seed=0):
+    def run(self, samples):
         while active := [s for s in samples if not s.done]:
             self.rounds.append([(s.max_new, s.min_new) for s in active])
             for s in active:
                 assert s.max_new >= 1, "a segment was requested with no budget left"
                 segment, produced = s.segment_id, 0
                 while s.segment_id == segment and not s.done:
-                    token = self.script(s, len(s.ids), seed)
+                    token = self.script(s, len(s.ids), s.seed)
                     if token in s.stop_ids and produced < s.min_new:
                         token = self.filler
                     s.accept(token)

@@ -61,11 +61,19 @@ def test_minimum_is_respected(hf_engine, floor):
         assert floor <= g.thinking_tokens <= 64
 
 
-def test_sampling_is_seeded(hf_engine):
+def test_sampling_is_seeded_per_sample(smol, hf_engine):
+    """A sampled question's draws come from its own seed: the same in a batch of one or of four, different
+    for another seed, and different between two copies of one question."""
+    model, tok = smol
     f = forcing_for(24, 1, "Wait", temperature=1.0, top_p=0.9, seed=3)
-    a = generate(hf_engine, QUESTIONS, f, progress=False)
-    b = generate(hf_engine, QUESTIONS, f, progress=False)
-    assert [g.token_ids for g in a] == [g.token_ids for g in b]
+    questions = [QUESTIONS[0]] * 2 + QUESTIONS[1:]
+    one = generate(hf_engine, questions, f, progress=False)
+    batched = generate(HFEngine(model, tok, batch_size=4), questions, f, progress=False)
+    assert [g.token_ids for g in one] == [g.token_ids for g in batched]
+    assert one[0].token_ids != one[1].token_ids
+    other = generate(hf_engine, questions, forcing_for(24, 1, "Wait", temperature=1.0, top_p=0.9, seed=4),
+                     progress=False)
+    assert [g.token_ids for g in other] != [g.token_ids for g in one]
 
 
 def test_sweep_equals_independent_runs(smol, hf_engine):
@@ -131,11 +139,15 @@ def test_generate_many_equals_one_generate_per_job(smol):
     engine = HFEngine(model, tok, batch_size=4)
     jobs = [(QUESTIONS, forcing_for(16, 0, "Wait")), (QUESTIONS[:1], forcing_for(64, 2, "Hmm")),
             ([], forcing_for(16, 0, "Wait")), (QUESTIONS, forcing_for("auto", 1, "")),
-            (QUESTIONS, forcing_for(24, 1, "Wait", temperature=1.0, seed=3))]
-    for (questions, forcing), gens in zip(jobs, generate_many(engine, jobs)):
+            (QUESTIONS, forcing_for(24, 1, "Wait", temperature=1.0, seed=3)),
+            (QUESTIONS, forcing_for(8, 0, "Wait", temperature=1.0, seed=5, rejection_tries=3)),
+            (QUESTIONS[1:], forcing_for(12, 0, "Wait", temperature=1.0, seed=5, rejection_tries=2))]
+    pooled = generate_many(engine, jobs)
+    assert any(g.tries > 1 for gens in pooled[-2:] for g in gens)  # rejection sampling retried in the pool
+    for (questions, forcing), gens in zip(jobs, pooled):
         alone = generate(engine, questions, forcing, progress=False)
         assert [g.token_ids for g in gens] == [g.token_ids for g in alone]
-        assert [g.budget for g in gens] == [g.budget for g in alone]
+        assert [(g.budget, g.tries) for g in gens] == [(g.budget, g.tries) for g in alone]
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])

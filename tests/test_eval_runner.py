@@ -155,6 +155,37 @@ def test_control_settings_not_cached_yet_are_generated_together(tmp_path, shared
     assert (again.calls, again.prompts) == (1, 5)  # only the new setting
 
 
+def test_control_study_generates_every_method_at_once(tmp_path, shared_data, smol_tokenizer, monkeypatch):
+    """The unprompted run, every method and rejection sampling's first try share one engine call (each later try
+    one more); class-conditional prompts are scored against the unprompted run's thinking."""
+    from s1lib.eval import tts
+
+    monkeypatch.setattr(tts, "runs_dir", lambda profile: tmp_path / profile)
+    params = replace_forcing(smoke(), max_generation=400)
+    engine = CountingEngine(smol_tokenizer)  # thinks until the cap: rejection sampling uses every try
+    runs = tts.control_study(params, "gsm8k", lambda: engine, budgets=[4, 6, 8], rejection_tries=3)
+    settings = 1 + 5 * 3 + 2 + 3  # unprompted; BF, TCC, TCC + BF, SCC, SCC + BF; CCC short/long; RS
+    assert (engine.calls, engine.prompts) == (3, 5 * settings + 2 * 5 * 3)
+    assert "none" not in runs and [len(runs[m]) for m in ("BF", "CCC", "RS")] == [3, 2, 3]
+    usage = tts.method_runs(params, "gsm8k", lambda: engine, {"none": [("auto", {"max_thinking": "auto"},
+                                                                        (None, None))]})["none"][0]["thinking_tokens"]
+    assert usage > 8 and engine.calls == 3  # cached, and longer than any budget
+    assert [(r["a_min"], r["a_max"]) for r in runs["CCC"]] == [(None, usage), (usage, None)]
+    assert {r["forced_end_rate"] for r in runs["RS"]} == {1.0}  # out of tries, the capped traces stay
+
+
+def test_parallel_and_sequential_scaling_share_one_engine_call(tmp_path, shared_data, smol_tokenizer, monkeypatch):
+    from s1lib.eval import tts
+
+    monkeypatch.setattr(tts, "runs_dir", lambda profile: tmp_path / profile)
+    engine = CountingEngine(smol_tokenizer)
+    lines = tts.parallel_vs_sequential(smoke(), "gsm8k", lambda: engine, ks=[1, 3], ignores=[0, 2])
+    assert (engine.calls, engine.prompts) == (1, 5 * 3 + 5 * 2)  # 3 votes per question, and two "Wait" counts
+    assert [r["k"] for rows in lines.values() for r in rows] == [1, 3, 0, 2]
+    assert [r["total_tokens"] for r in lines["parallel: majority vote"]][1] == \
+        3 * lines["parallel: majority vote"][0]["total_tokens"]  # every vote's tokens counted
+
+
 def test_runs_of_one_model_share_batches_and_resume(tmp_path, shared_data, smol_tokenizer):
     from s1lib.eval.runner import evaluate_many
 

@@ -18,7 +18,7 @@ from s1lib.benchmarks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
 from s1lib.eval.records import config_hash
-from s1lib.infer import generate, generate_many
+from s1lib.infer import generate_many
 from s1lib.infer.sweep import string_sweep, sweep
 from s1lib.paths import runs_dir
 
@@ -219,14 +219,14 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
                forcing=asdict(params.forcing))
 
     def compute():
-        k_max = max(ks)
-        sampled = replace(base, ignore=0, temperature=temperature)
-        gens = generate(engine(), [q.prompt for q in questions for _ in range(k_max)], sampled, progress=False)
+        k_max, prompts = max(ks), [q.prompt for q in questions]
+        sampled = ([p for p in prompts for _ in range(k_max)], replace(base, ignore=0, temperature=temperature))
+        drawn, *waited = generate_many(engine(), [sampled, *[(prompts, replace(base, ignore=n)) for n in ignores]])
         rows = []
         for k in ks:
             votes, tokens = [], 0
             for i, q in enumerate(questions):
-                mine = gens[i * k_max:i * k_max + k]
+                mine = drawn[i * k_max:i * k_max + k]
                 graded = grade_many([(q.kind, g.text, q.gold, q.prompt) for g in mine])
                 answers = canonical_answers(q.kind, [g.extracted for g in graded])  # vote on equivalence classes
                 votes.append(majority_at_k(answers, [g.correct for g in graded], k))
@@ -234,8 +234,7 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
             acc, lo, hi = bootstrap_ci(votes)
             rows.append({"method": "parallel: majority vote", "k": k, "accuracy": 100 * acc, "ci_low": 100 * lo,
                          "ci_high": 100 * hi, "total_tokens": tokens / len(questions)})
-        prompts = [q.prompt for q in questions]
-        for n, gens in zip(ignores, generate_many(engine(), [(prompts, replace(base, ignore=n)) for n in ignores])):
+        for n, gens in zip(ignores, waited):
             score = _score(questions, gens)
             rows.append({"method": 'sequential: "Wait" x N', "k": n, **{k: score[k] for k in
                          ("accuracy", "ci_low", "ci_high", "total_tokens")}})
@@ -263,12 +262,11 @@ def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per
     step-conditional (SCC) prompts alone and with BF, class-conditional prompts (CCC: short/long), and rejection
     sampling (RS, temperature 1). Step budgets are budget // tokens_per_step, and their usage is checked in tokens
     at that rate. CCC's bounds come from the unprompted run: 'short' must not exceed it, 'long' must not fall
-    below it."""
+    below it (all are generated together; the bounds only score them)."""
     from s1lib.infer.control import class_conditional, step_conditional, token_conditional
 
-    base = method_runs(params, benchmark, engine, {"none": [("auto", {"max_thinking": "auto"}, (None, None))]})["none"][0]
-    usage = base["thinking_tokens"]
     methods = {
+        "none": [("auto", {"max_thinking": "auto"}, (None, None))],
         "BF": [(f"{b}", {"max_thinking": b}, (None, b)) for b in budgets],
         "TCC": [(f"{b}", {"max_thinking": "auto", "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
         "TCC + BF": [(f"{b}", {"max_thinking": b, "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
@@ -276,12 +274,16 @@ def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per
                  "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
         "SCC + BF": [(f"{b // tokens_per_step} steps", {"max_thinking": b,
                       "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
-        "CCC": [("short", {"max_thinking": "auto", "prompt_suffix": class_conditional("short")}, (None, usage)),
-                ("long", {"max_thinking": "auto", "prompt_suffix": class_conditional("long")}, (usage, None))],
+        "CCC": [("short", {"max_thinking": "auto", "prompt_suffix": class_conditional("short")}, (None, None)),
+                ("long", {"max_thinking": "auto", "prompt_suffix": class_conditional("long")}, (None, None))],
         "RS": [(f"{b}", {"max_thinking": b, "temperature": 1.0, "rejection_tries": rejection_tries}, (None, b))
                for b in budgets],
     }
-    return method_runs(params, benchmark, engine, methods)
+    runs = method_runs(params, benchmark, engine, methods)
+    usage = runs.pop("none")[0]["thinking_tokens"]
+    for row, (a_min, a_max) in zip(runs["CCC"], [(None, usage), (usage, None)]):
+        row.update(a_min=a_min, a_max=a_max)
+    return runs
 
 
 def methods_table(runs: dict[str, list[dict]], paper=()):

@@ -159,10 +159,15 @@ class Segment:
 
 
 class Sample:
-    """One sequence under budget forcing. `ids` is everything the model has seen or must see next."""
+    """One sequence under budget forcing. `ids` is everything the model has seen or must see next.
 
-    def __init__(self, prompt_ids: list[int], forcing: Forcing, vocab: Vocab, budget: int | None):
+    A sample carries its own sampling settings (`forcing.temperature`, `forcing.top_p`) and `seed`, and engines
+    seed each sample on its own: its draws do not depend on which samples share its batch."""
+
+    def __init__(self, prompt_ids: list[int], forcing: Forcing, vocab: Vocab, budget: int | None,
+                 seed: int | None = None):
         self.forcing, self.vocab = forcing, vocab
+        self.seed = forcing.seed if seed is None else seed
         self.budget = budget  # max thinking tokens; None = uncapped (then max_generation caps it)
         self.cap = budget if budget is not None else forcing.max_generation
         self.segment_id = 0  # increments whenever a generation segment ends; drivers watch it

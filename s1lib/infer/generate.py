@@ -48,61 +48,66 @@ def check_context(context: int | None, prompts: list[list[int]], budget: int | N
                            f"lower --max-thinking / forcing.max_thinking (or max_generation, which 'auto' fills)")
 
 
+SEED_STRIDE = 7_919  # question i of a job draws from seed + i * SEED_STRIDE
+RETRY_STRIDE = 100_003  # and its rejection-sampling try t (from 0) from that + t * RETRY_STRIDE
+
+
 def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progress: bool = True) -> list[Generation]:
     """Run budget forcing on `questions` (raw user messages) with any engine; one `Generation` per question."""
-    samples, tries = run_samples(engine, questions, forcing, progress)
-    results = [s.result(engine.tokenizer) for s in samples]
-    for r, t in zip(results, tries):
-        r.tries = t
-    return results
+    return generate_many(engine, [(questions, forcing)], progress)[0]
 
 
 def generate_many(engine, jobs: list[tuple[list[str], Forcing]], progress: bool = False) -> list[list[Generation]]:
-    """`generate` for several (questions, forcing) jobs, one list of generations per job. Greedy jobs share the
-    engine's batches (each sample carries its own settings, and greedy samples do not depend on their batch-mates
-    where decoding is batch-invariant, as in fp32 on CPU), so many small jobs cost about as much as one large one;
-    sampled jobs (rejection sampling among them) run one by one, seeded as in `generate`."""
-    shared = [i for i, (qs, f) in enumerate(jobs) if qs and f.temperature == 0]
-    samples = {i: build_samples(engine, *jobs[i]) for i in shared}
-    pooled = [s for i in shared for s in samples[i]]
-    if pooled:
-        with tqdm(total=len(pooled), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
-            engine.run(pooled, 0.0, 1.0, 0)
-            bar.update(len(pooled))
-    return [[s.result(engine.tokenizer) for s in samples[i]] if i in samples else generate(engine, *job, progress=False)
-            for i, job in enumerate(jobs)]
+    """`generate` for several (questions, forcing) jobs, one list of generations per job, all sharing the engine's
+    batches: each sample carries its own settings and seed, so where decoding is batch-invariant (fp32 on CPU) a
+    job's generations are those of `generate` alone, and many small jobs cost about as much as one large one."""
+    results = []
+    for samples, tries in run_jobs(engine, jobs, progress):
+        results.append([s.result(engine.tokenizer) for s in samples])
+        for r, t in zip(results[-1], tries):
+            r.tries = t
+    return results
 
 
 def build_samples(engine, questions: list[str], forcing: Forcing) -> list[Sample]:
     """One fresh `Sample` per question, its budget resolved ('auto' over these questions) and checked against the
-    engine's context."""
+    engine's context, question i seeded with `forcing.seed + i * SEED_STRIDE`."""
     tokenizer = engine.tokenizer
     vocab = Vocab.build(tokenizer, forcing)
     prompts = prompt_ids(tokenizer, questions)
     budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
     check_context(getattr(engine, "context_length", None), prompts, budget, forcing, vocab)
-    return [Sample(p, forcing, vocab, budget) for p in prompts]
+    return [Sample(p, forcing, vocab, budget, seed=forcing.seed + i * SEED_STRIDE) for i, p in enumerate(prompts)]
 
 
 def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
     """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
-    if not questions:
-        return [], []
-    samples = build_samples(engine, questions, forcing)
-    tries = [1] * len(samples)
-    with tqdm(total=len(samples), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
-        engine.run(samples, forcing.temperature, forcing.top_p, forcing.seed)
-        for attempt in range(1, forcing.rejection_tries):  # rejection sampling: redo traces that hit the cap
-            redo = [i for i, s in enumerate(samples) if s.forced_end]
+    return run_jobs(engine, [(questions, forcing)], progress)[0]
+
+
+def run_jobs(engine, jobs: list[tuple[list[str], Forcing]],
+             progress: bool = False) -> list[tuple[list[Sample], list[int]]]:
+    """(finished samples, tries per sample) for each job, every job in one engine call; rejection sampling then
+    redoes, in one call per try, the samples of every job whose thinking hit the cap, each try seeded apart."""
+    samples = [build_samples(engine, *job) if job[0] else [] for job in jobs]
+    tries = [[1] * len(s) for s in samples]
+    pooled = [s for job in samples for s in job]
+    with tqdm(total=len(pooled), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
+        if pooled:
+            engine.run(pooled)
+        for attempt in range(1, max((f.rejection_tries for _, f in jobs), default=0)):
+            redo = [(j, i) for j, (_, forcing) in enumerate(jobs) if attempt < forcing.rejection_tries
+                    for i, s in enumerate(samples[j]) if s.forced_end]
             if not redo:
                 break
-            fresh = [Sample(samples[i].ids[:samples[i].prompt_len], forcing, samples[i].vocab, samples[i].budget)
-                     for i in redo]
-            engine.run(fresh, forcing.temperature, forcing.top_p, forcing.seed + 100_003 * attempt)
-            for i, s in zip(redo, fresh):
-                samples[i], tries[i] = s, tries[i] + 1
-        bar.update(len(samples))
-    return samples, tries
+            for j, i in redo:
+                old = samples[j][i]
+                samples[j][i] = Sample(old.ids[:old.prompt_len], old.forcing, old.vocab, old.budget,
+                                       seed=old.seed + RETRY_STRIDE)
+                tries[j][i] += 1
+            engine.run([samples[j][i] for j, i in redo])
+        bar.update(len(pooled))
+    return list(zip(samples, tries))
 
 
 def make_engine(params, tokenizer=None):

@@ -162,15 +162,16 @@ class HFEngine:
         if model.config._attn_implementation == "sdpa":
             model.set_attn_implementation(GROUPED_SDPA)
 
-    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
+    def run(self, samples: list[Sample]) -> None:
         for start in range(0, len(samples), self.batch_size):
             batch = [s for s in samples[start : start + self.batch_size] if not s.done]
             if batch:
-                self._run_batch(batch, temperature, top_p, seed + start)
+                self._run_batch(batch)
 
     @torch.inference_mode()
-    def _run_batch(self, batch: list[Sample], temperature: float, top_p: float, seed: int) -> None:
-        generator = torch.Generator(device="cpu").manual_seed(seed)
+    def _run_batch(self, batch: list[Sample]) -> None:
+        generators = {id(s): torch.Generator(device="cpu").manual_seed(s.seed)
+                      for s in batch if s.forcing.temperature > 0}
         rows = list(batch)
         cache, mask, logits = self._prefill(rows)
         fed = [len(s.ids) for s in rows]
@@ -179,7 +180,7 @@ class HFEngine:
             next_tokens, live = [], []
             for r, s in enumerate(rows):
                 while fed[r] == len(s.ids) and not s.done:  # an ignored end with "" appends nothing: pick again
-                    s.accept(self._pick(logits[r], s, temperature, top_p, generator))
+                    s.accept(self._pick(logits[r], s, generators.get(id(s))))
                 if fed[r] < len(s.ids):
                     next_tokens.append(s.ids[fed[r]])
                     fed[r] += 1
@@ -237,10 +238,11 @@ class HFEngine:
                          logits_to_keep=1)
         return out.past_key_values, mask, out.logits[:, -1, :].float()
 
-    def _pick(self, logits: torch.Tensor, sample: Sample, temperature: float, top_p: float, generator) -> int:
+    def _pick(self, logits: torch.Tensor, sample: Sample, generator: torch.Generator | None) -> int:
         logits = logits[: sample.vocab.size].clone()  # never sample embedding rows past the tokenizer
         if sample.min_new > 0:
             logits[list(sample.stop_ids)] = float("-inf")
+        temperature, top_p = sample.forcing.temperature, sample.forcing.top_p
         if temperature == 0:
             return int(logits.argmax())
         probs = torch.softmax(logits / temperature, dim=-1)

@@ -118,7 +118,7 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
                 setting = replace(base, max_thinking=budget, ignore=k)
                 branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut),
                                                           cut.natural, setting, vocab, budget)
-    engine.run(list(branches.values()), 0.0, 1.0, base.seed)
+    engine.run(list(branches.values()))
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
 
 
@@ -145,7 +145,7 @@ def string_sweep(engine, questions: list[str], strings: list[str], ignore: int, 
         return Sample.at_end_attempt(s.ids[: s.prompt_len], thought, settings[text], vocabs[text], s.budget)
 
     resumed = {(i, text): resume(s, text) for i, s in enumerate(first) if not s.forced_end for text in strings}
-    engine.run(list(resumed.values()), 0.0, 1.0, base.seed)  # question by question: a batch shares its prompts
+    engine.run(list(resumed.values()))  # question by question: a batch shares its prompts
     out = {None: [s.result(tok) for s in first]}
     for text in strings:
         out[text] = [resumed.get((i, text), s).result(tok) for i, s in enumerate(first)]

@@ -62,32 +62,31 @@ class VLLMEngine:
 
         return [BudgetForcingProcessor]
 
-    def run(self, samples: list[Sample], temperature: float = 0.0, top_p: float = 1.0, seed: int = 0) -> None:
-        todo = [(i, s) for i, s in enumerate(samples) if not s.done]
+    def run(self, samples: list[Sample]) -> None:
+        todo = [s for s in samples if not s.done]
         if self.driver == "processor" and self.has_processor:
-            todo = self._run_streamed(todo, temperature, top_p, seed)
-        self._run_resubmitted(todo, temperature, top_p, seed)
+            todo = self._run_streamed(todo)
+        self._run_resubmitted(todo)
 
-    def _run_streamed(self, todo, temperature, top_p, seed) -> list[tuple[int, Sample]]:
+    def _run_streamed(self, todo: list[Sample]) -> list[Sample]:
         """One request per sample; returns the samples left for the resubmission driver."""
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
-        mine = [(i, s) for i, s in todo if fresh(s) and streamable(s.forcing, s.vocab)]
+        mine = [s for s in todo if fresh(s) and streamable(s.forcing, s.vocab)]
         if not mine:
             return todo
         params = [SamplingParams(
-            max_tokens=self._room(s), temperature=temperature, top_p=top_p,
-            seed=None if temperature == 0 else seed + 7919 * i, stop_token_ids=sorted(s.vocab.answer_stop_ids),
+            max_tokens=self._room(s), temperature=s.forcing.temperature, top_p=s.forcing.top_p,
+            seed=None if s.forcing.temperature == 0 else s.seed, stop_token_ids=sorted(s.vocab.answer_stop_ids),
             skip_special_tokens=False, spaces_between_special_tokens=False, detokenize=False,
             extra_args=request_args(s.forcing, s.budget),
-        ) for i, s in mine]
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s.ids)) for _, s in mine], params,
+        ) for s in mine]
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s.ids)) for s in mine], params,
                                     use_tqdm=False)
-        for (_, s), out in zip(mine, outputs):
+        for s, out in zip(mine, outputs):
             replay(Stream(s), list(out.outputs[0].token_ids))
-        done = {id(s) for _, s in mine if s.done}
-        return [(i, s) for i, s in todo if id(s) not in done]
+        return [s for s in todo if not s.done]
 
     def _room(self, s: Sample) -> int:
         """Tokens one request may emit: the whole thinking budget, the forced end and the answer (and its stop),
@@ -96,42 +95,42 @@ class VLLMEngine:
         room = s.cap - s.thinking_tokens + len(v.newline) + len(v.forced_end) + s.forcing.max_answer + 1
         return max(1, min(room, self.context_length - len(s.ids)))
 
-    def _params(self, s: Sample, temperature: float, top_p: float, seed: int):
+    def _params(self, s: Sample):
+        """One segment's request; a sampled segment is seeded by the sample's seed and how far it has got."""
         from vllm import SamplingParams
 
         seqs = s.vocab.stop_seqs if s.phase is Phase.THINK else s.vocab.answer_stop_seqs
         multi = [self.tokenizer.decode(q) for q in seqs]
         return SamplingParams(
             max_tokens=s.max_new, min_tokens=s.min_new, stop_token_ids=sorted(s.stop_ids), stop=multi or None,
-            include_stop_str_in_output=True, temperature=temperature, top_p=top_p,
-            seed=None if temperature == 0 else seed + len(s.ids),
+            include_stop_str_in_output=True, temperature=s.forcing.temperature, top_p=s.forcing.top_p,
+            seed=None if s.forcing.temperature == 0 else s.seed + len(s.ids),
             skip_special_tokens=False, spaces_between_special_tokens=False,
         )
 
-    def _run_resubmitted(self, todo, temperature, top_p, seed) -> None:
+    def _run_resubmitted(self, todo: list[Sample]) -> None:
         from vllm.inputs import TokensPrompt
 
         engine, pending, ids = self.llm.llm_engine, {}, itertools.count()
 
-        def submit(sample: Sample, index: int) -> None:  # only unfinished samples: no empty batches (#35/#95)
-            params = self._params(sample, temperature, top_p, seed + 7919 * index)
+        def submit(sample: Sample) -> None:  # only unfinished samples: no empty batches (#35/#95)
             request_id = f"s1-{next(ids)}"  # outputs carry this external id; vLLM adds a suffix internally
-            engine.add_request(request_id, TokensPrompt(prompt_token_ids=list(sample.ids)), params)
-            pending[request_id] = (sample, index)
+            engine.add_request(request_id, TokensPrompt(prompt_token_ids=list(sample.ids)), self._params(sample))
+            pending[request_id] = sample
 
-        for index, sample in todo:
+        for sample in todo:
             if not sample.done:
-                submit(sample, index)
+                submit(sample)
         while pending:
             if not engine.has_unfinished_requests():
                 raise RuntimeError(f"vLLM finished every request but {len(pending)} outputs never arrived")
             for out in engine.step():
                 key = out.request_id if out.request_id in pending else out.request_id.rsplit("-", 1)[0]
                 if out.finished and key in pending:
-                    sample, index = pending.pop(key)
+                    sample = pending.pop(key)
                     self._consume(sample, out.outputs[0])
                     if not sample.done:
-                        submit(sample, index)
+                        submit(sample)
 
     @staticmethod
     def _consume(sample: Sample, completion) -> None:
