@@ -195,9 +195,11 @@ def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
     assert ours.item() == pytest.approx(trls.item(), rel=1e-4)
 
 
-def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
+@pytest.mark.parametrize("micro_rows", [8, 1])
+def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path, monkeypatch, micro_rows):
     """Two examples of very different lengths in one micro-batch: `sequence` gives each the same weight, `token`
-    weighs them by their trained tokens; both computed by hand from the model's logits."""
+    weighs them by their trained tokens; both computed by hand from the model's logits, whether the rows go through
+    the model in one pass or one by one (`MICRO_ROWS`)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -211,24 +213,28 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path):
     ensure_pad_token(tokenizer)
     dataset = build_dataset(tokenizer, rows, 512).dataset
     model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
+    monkeypatch.setattr("s1lib.train.trainer.MICRO_ROWS", micro_rows)
     params = tiny_params(per_device_train_batch_size=2)
-    losses = {}
+    losses, projected = {}, []
+    head = model.get_output_embeddings().register_forward_hook(lambda m, args, out: projected.append(out.shape))
     for weighting in ("sequence", "token"):
         trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / weighting), use_cpu=True),
                              train_dataset=dataset, processing_class=tokenizer, loss_weighting=weighting)
         batch = next(iter(trainer.get_train_dataloader()))
         with torch.no_grad():
             losses[weighting] = trainer.compute_loss(model, dict(batch), num_items_in_batch=None).item()
-    with torch.no_grad():
-        outputs = model(**batch)
+    head.remove()
+    with torch.no_grad():  # the reference in float64: the trainer's float32 rounds differently from a full pass
+        logits = model.double()(**{k: v for k, v in batch.items() if k != "labels"}).logits
     labels = batch["labels"][:, 1:]
-    nll = torch.nn.functional.cross_entropy(outputs.logits[:, :-1].transpose(1, 2), labels, ignore_index=-100,
+    nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), labels, ignore_index=-100,
                                             reduction="none")
     counts = (labels != -100).sum(-1)
     assert counts.max() > 5 * counts.min()  # unequal lengths, or the test could not tell the weightings apart
-    assert losses["sequence"] == pytest.approx((nll.sum(-1) / counts).mean().item(), rel=1e-5)
-    assert losses["token"] == pytest.approx((nll.sum() / counts.sum()).item(), rel=1e-3)  # transformers' own loss
-    assert losses["token"] == pytest.approx(outputs.loss.item(), rel=1e-6)  # (its kernel rounds differently)
+    assert sum(shape[0] for shape in projected) == 2 * counts.sum()  # the head scored the trained tokens only
+    assert len(projected) == 2 * (2 if micro_rows == 1 else 1)
+    assert losses["sequence"] == pytest.approx((nll.sum(-1) / counts).mean().item(), rel=2e-5)
+    assert losses["token"] == pytest.approx((nll.sum() / counts.sum()).item(), rel=2e-5)
     assert abs(losses["sequence"] - losses["token"]) > 0.1
 
 
@@ -268,3 +274,35 @@ def test_two_processes_train_the_same_weights_as_accumulation(tmp_path, tiny_mod
     assert max((one[k] - two[k]).abs().max().item() for k in one) < 1e-6
     _, token = run("token", 0, weighting="token")
     assert max((one[k] - token[k]).abs().max().item() for k in one) > 1e-4  # the weighting does change the weights
+
+
+def test_passes_sorted_by_length_score_every_trained_token_once(monkeypatch):
+    """Rows of lengths 3, 9, 4 and 8 (right-padded to 9) in passes of two: the short pair is cut to 4 columns, the
+    long pair keeps 9, and every trained token's logits, target and row come back, each from its own row."""
+    import torch
+
+    from s1lib.train.trainer import trained_logits_by_length
+
+    class Toy(torch.nn.Module):  # a causal LM's interface: the head applied to the kept positions
+        def __init__(self):
+            super().__init__()
+            self.embed, self.head, self.widths = torch.nn.Embedding(50, 4), torch.nn.Linear(4, 50), []
+
+        def forward(self, input_ids, attention_mask, logits_to_keep, use_cache):
+            self.widths.append(input_ids.shape[1])
+            return type("Out", (), {"logits": self.head(self.embed(input_ids)[:, logits_to_keep])})
+
+    monkeypatch.setattr("s1lib.train.trainer.MICRO_ROWS", 2)
+    lengths = [3, 9, 4, 8]
+    ids = torch.tensor([[10 * r + i + 1 for i in range(9)] for r in range(4)])
+    mask = torch.tensor([[int(i < n) for i in range(9)] for n in lengths])
+    labels = torch.where(mask.bool() & (torch.arange(9) >= 1), ids, torch.tensor(-100))  # all but each first token
+    model = Toy()
+    logits, targets, rows = trained_logits_by_length(model, model.head, {"input_ids": ids, "attention_mask": mask,
+                                                                         "labels": labels})
+    assert model.widths == [4, 9]
+    assert sorted(zip(rows.tolist(), targets.tolist())) == [(r, int(ids[r, i])) for r in range(4)
+                                                            for i in range(1, lengths[r])]
+    expected = model.head(model.embed(ids))  # position i - 1 predicts token i
+    for logit, target, row in zip(logits, targets, rows):
+        assert torch.allclose(logit, expected[row, int(target) - 10 * int(row) - 2])

@@ -12,15 +12,22 @@ Loss weighting (`train.loss_weighting`):
 On CPU the loss comes from the model's own head: trl's fused LM-head loss needs Triton, and its torch fallback
 scores every position in float32 with several vocabulary-wide passes (over half of each step for a 135M model on 2
 cores). The loss is the same negative log-likelihood on the assistant turn (labels are -100 elsewhere), without
-trl's entropy and token-accuracy metrics, and the head scores only the positions that some sequence of the batch
-trains (`logits_to_keep`): the prompt's positions cost a vocabulary-wide projection for nothing.
+trl's entropy and token-accuracy metrics, and the head projects only the hidden states of trained tokens: a prompt's
+positions, or a short answer's padding, cost a vocabulary-wide projection and softmax for nothing. In one process a
+micro-batch is also fed in passes of `MICRO_ROWS` rows sorted by length, each padded only to its own longest row
+rather than the batch's; the loss is then computed once over every pass's tokens, so the weighting, the gradient
+and the accumulation are those of the whole micro-batch.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
+
 import torch
 from transformers import Trainer
 from trl import SFTTrainer as TrlSFTTrainer
+
+MICRO_ROWS = 8  # rows per forward pass on CPU (one process): a pass of 8 keeps the GEMMs compute-bound
 
 
 def trained_positions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -31,13 +38,41 @@ def trained_positions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return positions, shifted[:, positions]
 
 
-def sequence_mean_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean over sequences of each sequence's mean token loss; `logits` already line up with `targets` (-100 is
-    ignored; a sequence without trained tokens counts as zero rather than 0/0)."""
-    per_token = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), targets, ignore_index=-100,
-                                                  reduction="none")
-    counts = (targets != -100).sum(-1)
-    return (per_token.sum(-1) / counts.clamp(min=1)).mean()
+@contextmanager
+def scoring_only(head: torch.nn.Module, keep: torch.Tensor):
+    """While open, `head` (the model's output embeddings) projects only the hidden states where `keep` is true
+    (rows x the positions `logits_to_keep` passes it): the logits come out as (kept tokens, vocabulary)."""
+    handle = head.register_forward_pre_hook(lambda module, args: (args[0][keep], *args[1:]))
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def sequence_mean_loss(logits: torch.Tensor, targets: torch.Tensor, rows: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """Mean over `n_rows` sequences of each sequence's mean token loss, from the logits of trained tokens only and
+    the row each belongs to (a sequence without trained tokens counts as zero rather than 0/0)."""
+    per_token = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")
+    sums = per_token.new_zeros(n_rows).index_add(0, rows, per_token)
+    counts = torch.bincount(rows, minlength=n_rows)
+    return (sums / counts.clamp(min=1)).mean()
+
+
+def trained_logits_by_length(model, head, inputs: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(logits, targets, row of each) of every trained token of a micro-batch, fed in passes of `MICRO_ROWS` rows
+    sorted by length, each cut after the last position that one of its rows attends to."""
+    mask = inputs["attention_mask"]
+    ends = (mask * torch.arange(1, mask.shape[1] + 1)).amax(-1)  # right padding: each row's length
+    out = ([], [], [])
+    for rows in ends.argsort().split(MICRO_ROWS):
+        part = {k: v[rows, : int(ends[rows].max())] for k, v in inputs.items()}
+        positions, targets = trained_positions(part.pop("labels"))
+        keep = targets != -100
+        with scoring_only(head, keep):
+            logits = model(**part, logits_to_keep=positions, use_cache=False).logits
+        for collected, value in zip(out, (logits, targets[keep], rows[keep.nonzero()[:, 0]])):
+            collected.append(value)
+    return tuple(torch.cat(values) for values in out)
 
 
 class SFTTrainer(TrlSFTTrainer):
@@ -50,16 +85,26 @@ class SFTTrainer(TrlSFTTrainer):
             self.loss_is_scaled_for_ga = False  # Trainer divides each micro-batch's loss by the accumulation steps
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.loss_weighting == "sequence" and (inputs["input_ids"].shape[0] > 1 or self.args.use_cpu):
-            positions, targets = trained_positions(inputs["labels"])
-            outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, logits_to_keep=positions,
-                            use_cache=False)
-            loss = sequence_mean_loss(outputs.logits, targets)
-            return (loss, outputs) if return_outputs else loss
-        if self.loss_weighting == "sequence":
-            num_items_in_batch = None  # one sequence: trl's token mean is that sequence's mean
-        if self.args.use_cpu:
-            positions, targets = trained_positions(inputs["labels"])
+        cpu, sequence = self.args.use_cpu, self.loss_weighting == "sequence"
+        if not cpu and not (sequence and inputs["input_ids"].shape[0] > 1):
+            # trl's fused head; one sequence per device: its token mean is that sequence's mean
+            return super().compute_loss(model, inputs, return_outputs, None if sequence else num_items_in_batch)
+        head = self.accelerator.unwrap_model(model).get_output_embeddings()
+        if cpu and self.accelerator.num_processes == 1 and not return_outputs:
+            logits, targets, rows = trained_logits_by_length(model, head, inputs)
+            if sequence:
+                return sequence_mean_loss(logits, targets, rows, len(inputs["input_ids"]))
+            total = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="sum")
+            per_item = num_items_in_batch if self.model_accepts_loss_kwargs else None  # as the model's own loss
+            return total / (per_item if per_item is not None else len(targets))
+        positions, targets = trained_positions(inputs["labels"])
+        keep = targets != -100
+        rows, targets = keep.nonzero()[:, 0], targets[keep]
+        with scoring_only(head, keep) if cpu else nullcontext():
+            if sequence:
+                outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, logits_to_keep=positions,
+                                use_cache=False)
+                loss = sequence_mean_loss(outputs.logits if cpu else outputs.logits[keep], targets, rows, len(keep))
+                return (loss, outputs) if return_outputs else loss
             inputs = {**inputs, "labels": targets, "shift_labels": targets, "logits_to_keep": positions}
             return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
-        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
