@@ -208,15 +208,35 @@ def test_runs_of_one_model_share_batches_and_resume(tmp_path, shared_data, smol_
     assert alone["accuracy"] == six["accuracy"]
 
 
-def test_sampled_runs_keep_their_own_batches(tmp_path, shared_data, smol_tokenizer):
+class SeededEngine(CountingEngine):
+    """A `CountingEngine` whose thinking lasts 1 + seed % 4 tokens: each sample's length shows the seed it drew."""
+
+    def __init__(self, tok, fail_after_calls=None):
+        super().__init__(tok, fail_after_calls)
+        answer, stop = self.script, encode(tok, "<|im_start|>")[0]
+        self.script = lambda s, n, seed: (answer(s, n, seed) if s.phase == "answer" or s.thinking_tokens < 1 + seed % 4
+                                          else stop)
+
+
+def test_sampled_runs_share_batches_and_draw_as_alone(tmp_path, shared_data, smol_tokenizer):
+    """A sampled run pooled with a greedy one, interrupted and resumed, draws what it draws alone: each question
+    from the run's seed and its place in the benchmark, not its place in a batch."""
     from s1lib.eval.runner import evaluate_many
 
-    params = smoke()
-    runs = [(replace_forcing(params, max_thinking=4), "gsm8k", tmp_path / "greedy"),
-            (replace_forcing(params, max_thinking=4, temperature=1.0), "gsm8k", tmp_path / "sampled")]
-    engine = CountingEngine(smol_tokenizer)
+    params = smoke()  # 5 questions, batch 2
+    runs = [(replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "greedy"),
+            (replace_forcing(params, max_thinking=6, temperature=1.0), "gsm8k", tmp_path / "sampled")]
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_many(runs, engine=SeededEngine(smol_tokenizer, fail_after_calls=3), progress=False)
+    engine = SeededEngine(smol_tokenizer)
     evaluate_many(runs, engine=engine, progress=False)
-    assert (engine.calls, engine.prompts) == (6, 10)  # 5 greedy in 3 batches of 2, and 5 sampled in 3 of their own
+    assert (engine.calls, engine.prompts) == (2, 4)  # the sampled run's last four questions, two to a batch
+    evaluate(runs[1][0], "gsm8k", tmp_path / "alone", engine=SeededEngine(smol_tokenizer), progress=False)
+
+    def thinking(name):
+        return {s["id"]: s["thinking_tokens"] for s in read_samples(tmp_path / name / "samples.jsonl")}
+
+    assert thinking("sampled") == thinking("alone") and len(set(thinking("alone").values())) >= 3
 
 
 def replace_forcing(params, **fields):

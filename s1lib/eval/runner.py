@@ -22,6 +22,7 @@ from s1lib.eval.metrics import paper_thinking_tokens
 from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
                                 run_config, summarize, write_metrics)
 from s1lib.infer import Forcing, generate_many, prompt_ids, resolve_budget
+from s1lib.infer.generate import SEED_STRIDE
 from s1lib.infer.forcing import Vocab
 from s1lib.question import Question
 
@@ -58,17 +59,15 @@ class _Run:
 def evaluate_many(runs: list[tuple], engine=None, progress: bool = True,
                   shard: tuple[int, int] | None = None) -> list[dict]:
     """`evaluate` for several (params, benchmark, out) runs of one model with one engine; returns their metrics.
-    The unfinished questions of greedy runs share the engine's batches (`generate_many`), so several small runs
-    (settings, benchmarks) cost about as much as one of their combined size; sampled runs go one at a time, so
-    their draws are those of `evaluate` alone. Every folder is checked before any decoding starts."""
+    The unfinished questions of every run share the engine's batches (`generate_many`), so several small runs
+    (settings, benchmarks) cost about as much as one of their combined size. A sampled question draws from the
+    run's seed and its place in the benchmark, so its sample is the same alone, pooled, resumed or in a shard.
+    Every folder is checked before any decoding starts."""
     opened = [_open(params, benchmark, out, shard) for params, benchmark, out in runs]
     start = time.time()
-    if any(run.todo for run in opened):
+    if todo := [run for run in opened if run.todo]:
         engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(opened[0].params)
-        greedy = [run for run in opened if run.todo and run.params.forcing.temperature == 0]
-        sampled = [[run] for run in opened if run.todo and run.params.forcing.temperature != 0]
-        for group in ([greedy] if greedy else []) + sampled:
-            _generate_into(group, engine, progress)
+        _generate_into(todo, engine, progress)
     return [write_metrics(run.out, [run.done[q.id] for q in run.questions], run.config,
                           {"engine": run.config["engine"], "grader": run.params.eval.grader,
                            "wall_s_last_run": round(time.time() - start, 1)}) for run in opened]
@@ -91,6 +90,7 @@ def _generate_into(runs: list[_Run], engine, progress: bool) -> None:
     """Generate, grade and append every unfinished question of `runs`, a batch at a time across the runs."""
     work = [(run, q) for run in runs for q in run.todo]
     forcing = {run: _forcing_for(run.params, engine.tokenizer, run.everything) for run in runs}
+    seed = {run: {q.id: forcing[run].seed + i * SEED_STRIDE for i, q in enumerate(run.everything)} for run in runs}
     step = runs[0].params.engine.batch_size if engine.name == "hf" else len(work)
     total, initial = sum(len(r.questions) for r in runs), sum(len(r.done) for r in runs)
     desc = f"{', '.join(dict.fromkeys(r.benchmark for r in runs))} ({engine.name})"
@@ -101,7 +101,7 @@ def _generate_into(runs: list[_Run], engine, progress: bool) -> None:
         for i in range(0, len(work), step):
             chunk = work[i:i + step]
             groups = [(run, [q for r, q in chunk if r is run]) for run in dict.fromkeys(r for r, _ in chunk)]
-            jobs = [([q.prompt for q in qs], forcing[run]) for run, qs in groups]
+            jobs = [([q.prompt for q in qs], forcing[run], [seed[run][q.id] for q in qs]) for run, qs in groups]
             for (run, qs), gens in zip(groups, generate_many(engine, jobs)):
                 grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(qs, gens)])
                 for q, g, result in zip(qs, gens, grades):

@@ -57,10 +57,11 @@ def generate(engine, questions: list[str], forcing: Forcing = Forcing(), progres
     return generate_many(engine, [(questions, forcing)], progress)[0]
 
 
-def generate_many(engine, jobs: list[tuple[list[str], Forcing]], progress: bool = False) -> list[list[Generation]]:
+def generate_many(engine, jobs: list[tuple], progress: bool = False) -> list[list[Generation]]:
     """`generate` for several (questions, forcing) jobs, one list of generations per job, all sharing the engine's
     batches: each sample carries its own settings and seed, so where decoding is batch-invariant (fp32 on CPU) a
-    job's generations are those of `generate` alone, and many small jobs cost about as much as one large one."""
+    job's generations are those of `generate` alone, and many small jobs cost about as much as one large one. A job
+    may name each question's seed, (questions, forcing, seeds), so that a question draws the same wherever it runs."""
     results = []
     for samples, tries in run_jobs(engine, jobs, progress):
         results.append([s.result(engine.tokenizer) for s in samples])
@@ -69,15 +70,16 @@ def generate_many(engine, jobs: list[tuple[list[str], Forcing]], progress: bool 
     return results
 
 
-def build_samples(engine, questions: list[str], forcing: Forcing) -> list[Sample]:
+def build_samples(engine, questions: list[str], forcing: Forcing, seeds: list[int] | None = None) -> list[Sample]:
     """One fresh `Sample` per question, its budget resolved ('auto' over these questions) and checked against the
-    engine's context, question i seeded with `forcing.seed + i * SEED_STRIDE`."""
+    engine's context, question i seeded with `seeds[i]` (default `forcing.seed + i * SEED_STRIDE`)."""
     tokenizer = engine.tokenizer
     vocab = Vocab.build(tokenizer, forcing)
     prompts = prompt_ids(tokenizer, questions)
     budget = resolve_budget(forcing, vocab, [len(p) for p in prompts])
     check_context(getattr(engine, "context_length", None), prompts, budget, forcing, vocab)
-    return [Sample(p, forcing, vocab, budget, seed=forcing.seed + i * SEED_STRIDE) for i, p in enumerate(prompts)]
+    seeds = seeds or [forcing.seed + i * SEED_STRIDE for i in range(len(prompts))]
+    return [Sample(p, forcing, vocab, budget, seed=seed) for p, seed in zip(prompts, seeds, strict=True)]
 
 
 def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
@@ -85,8 +87,7 @@ def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool =
     return run_jobs(engine, [(questions, forcing)], progress)[0]
 
 
-def run_jobs(engine, jobs: list[tuple[list[str], Forcing]],
-             progress: bool = False) -> list[tuple[list[Sample], list[int]]]:
+def run_jobs(engine, jobs: list[tuple], progress: bool = False) -> list[tuple[list[Sample], list[int]]]:
     """(finished samples, tries per sample) for each job, every job in one engine call; rejection sampling then
     redoes, in one call per try, the samples of every job whose thinking hit the cap, each try seeded apart."""
     samples = [build_samples(engine, *job) if job[0] else [] for job in jobs]
@@ -95,8 +96,8 @@ def run_jobs(engine, jobs: list[tuple[list[str], Forcing]],
     with tqdm(total=len(pooled), desc=f"generate ({engine.name})", unit="q", disable=not progress) as bar:
         if pooled:
             engine.run(pooled)
-        for attempt in range(1, max((f.rejection_tries for _, f in jobs), default=0)):
-            redo = [(j, i) for j, (_, forcing) in enumerate(jobs) if attempt < forcing.rejection_tries
+        for attempt in range(1, max((job[1].rejection_tries for job in jobs), default=0)):
+            redo = [(j, i) for j, job in enumerate(jobs) if attempt < job[1].rejection_tries
                     for i, s in enumerate(samples[j]) if s.forced_end]
             if not redo:
                 break
