@@ -13,10 +13,10 @@ On CPU the loss comes from the model's own head: trl's fused LM-head loss needs 
 scores every position in float32 with several vocabulary-wide passes (over half of each step for a 135M model on 2
 cores). The loss is the same negative log-likelihood on the assistant turn (labels are -100 elsewhere), without
 trl's entropy and token-accuracy metrics, and the head projects only the hidden states of trained tokens: a prompt's
-positions, or a short answer's padding, cost a vocabulary-wide projection and softmax for nothing. In one process a
-micro-batch is also fed in passes of `MICRO_ROWS` rows sorted by length, each padded only to its own longest row
-rather than the batch's; the loss is then computed once over every pass's tokens, so the weighting, the gradient
-and the accumulation are those of the whole micro-batch.
+positions, or a short answer's padding, cost a vocabulary-wide projection and softmax for nothing. In one process
+(DDP expects one forward per backward) a micro-batch is also fed in passes of `MICRO_ROWS` rows sorted by length,
+each padded only to its own longest row rather than the batch's; the loss is then computed once over every pass's
+tokens, so the weighting, the gradient and the accumulation are those of the whole micro-batch.
 """
 
 from __future__ import annotations
