@@ -1,9 +1,11 @@
 """SFT cost on CPU with the embedded model: tokens/s, seconds/step and peak memory for sequence lengths
 512 / 1024 / 2048, with and without gradient checkpointing (each case in a fresh subprocess); seconds/step of bf16
-mixed-precision steps with sdpa and eager attention (the choice `s1lib.train.sft.training_attention` makes); and the
-share of computed tokens that are padding under the recipe's batching. Prints tables, writes runs/benchmarks/sft.json.
+mixed-precision steps with sdpa and eager attention (the choice `s1lib.train.sft.training_attention` makes); the
+share of computed tokens that are padding under the recipe's batching; and the trainer's CPU loss on the miniature's
+batch of 16 traces in one pass against length-sorted passes (`MICRO_ROWS`). Prints tables, writes
+runs/benchmarks/sft.json.
 
-    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py [--only steps|attention|padding]
+    S1LIB_DATA_DIR=../shared/data python benchmarks/sft.py [--only steps|attention|padding|passes]
 """
 
 from __future__ import annotations
@@ -96,15 +98,17 @@ def main() -> None:
         print(TAG + json.dumps(step_case(int(length), ckpt == "1")))
         return
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
-    results, attention, padding = {}, {}, {}
+    results, attention, padding, passes = {}, {}, {}, {}
     if only in (None, "steps"):
         results = step_table()
     if only in (None, "attention"):
         attention = attention_table()
     if only in (None, "padding"):
         padding = padding_table()
+    if only in (None, "passes"):
+        passes = passes_table()
     write_result("sft" if only is None else f"sft-{only}",
-                 {"steps": results, "attention": attention, "padding_share": padding})
+                 {"steps": results, "attention": attention, "padding_share": padding, "passes": passes})
 
 
 def run_case(flag: str, case: str) -> dict:
@@ -153,6 +157,46 @@ def padding_table() -> dict:
     for name, share in padding.items():
         print(f"padding share, {name:<30}{100 * share:6.1f}%")
     return padding
+
+
+def passes_table() -> dict:
+    """Forward and backward of the trainer's CPU loss (token weighting) on the miniature's first 16 training traces,
+    with `MICRO_ROWS` at 16 (one pass, padded to the longest trace), 8 and 4 (length-sorted passes)."""
+    import torch
+
+    import s1lib.train.trainer as trainer
+    from s1lib.mini.letters import training_rows
+    from s1lib.models import load_model
+    from s1lib.params import load_params
+    from s1lib.train.dataset import tokenize_example
+
+    model, tok = load_model("smollm2-135m")
+    model.train()
+    rows = training_rows(load_params(ROOT / "params" / "smoke.yaml").mini)[:16]
+    examples = [tokenize_example(tok, r["question"], r["thinking_trajectories"], r["attempt"], 256) for r in rows]
+    width = max(len(e["input_ids"]) for e in examples)
+    ids = torch.tensor([e["input_ids"] + [tok.pad_token_id or 0] * (width - len(e["input_ids"])) for e in examples])
+    mask = torch.tensor([[1] * len(e["input_ids"]) + [0] * (width - len(e["input_ids"])) for e in examples])
+    trained = torch.tensor([e["completion_mask"] + [0] * (width - len(e["input_ids"])) for e in examples])
+    inputs = {"input_ids": ids, "attention_mask": mask, "labels": ids.masked_fill(trained == 0, -100)}
+    lengths = sorted(mask.sum(-1).tolist())
+    results = {}
+    print(f"{'rows per pass':>14}{'tokens fed':>12}{'s/step':>9}{'loss':>9}")
+    for micro in (16, 8, 4):
+        trainer.MICRO_ROWS = micro
+        fed = sum(max(lengths[i:i + micro]) * len(lengths[i:i + micro]) for i in range(0, len(lengths), micro))
+        times = []
+        for _ in range(STEPS + 1):  # the first pass warms up allocators and is not timed
+            start = time.perf_counter()
+            logits, targets, _ = trainer.trained_logits_by_length(model, model.get_output_embeddings(), inputs)
+            loss = torch.nn.functional.cross_entropy(logits.float(), targets)
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+            times.append(time.perf_counter() - start)
+        results[str(micro)] = {"tokens_fed": fed, "real_tokens": sum(lengths),
+                               "seconds_per_step": sum(times[1:]) / STEPS, "loss": loss.item()}
+        print(f"{micro:>14}{fed:>12}{results[str(micro)]['seconds_per_step']:>9.2f}{loss.item():>9.4f}")
+    return results
 
 
 if __name__ == "__main__":
