@@ -22,8 +22,8 @@ from s1lib.eval.metrics import paper_thinking_tokens
 from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
                                 run_config, summarize, write_metrics)
 from s1lib.infer import Forcing, generate_many, prompt_ids, resolve_budget
-from s1lib.infer.generate import SEED_STRIDE
 from s1lib.infer.forcing import Vocab
+from s1lib.infer.generate import SEED_STRIDE
 from s1lib.question import Question
 
 
