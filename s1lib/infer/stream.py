@@ -142,9 +142,15 @@ def replay(stream: Stream, tokens: list[int]) -> None:
         if s.done:
             break
         if stream.decides_stop:
-            if tokens[i : i + len(natural)] == natural:
+            if _opens(tokens, i, natural):
                 while s.phase is Phase.THINK and stream.forced() is None:  # ignores of an empty string, then the end
                     stream.stop()
-            elif s.takes_ignore and s.vocab.ignore and tokens[i : i + len(s.vocab.ignore)] == list(s.vocab.ignore):
+            elif s.takes_ignore and s.vocab.ignore and _opens(tokens, i, list(s.vocab.ignore)):
                 stream.stop()
         stream.observe(token)
+
+
+def _opens(tokens: list[int], i: int, forced: list[int]) -> bool:
+    """Do the ids from `i` on begin with `forced`, or end inside it (a request preempted while it was forced)?"""
+    rest = tokens[i : i + len(forced)]
+    return bool(rest) and rest == forced[: len(rest)]

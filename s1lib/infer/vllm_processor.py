@@ -1,5 +1,14 @@
-"""Budget forcing as a vLLM V1 logits processor: one request per question, steered token by token by the state
-machine (`stream.Stream` over `forcing.Sample`).
+"""Budget forcing as a vLLM logits processor: one request per question, steered token by token by the state
+machine (`stream.Stream` over `forcing.Sample`), under either of vLLM's model runners.
+
+vLLM has two runners with two processor interfaces. The V1 runner (CPUs; GPUs where vLLM <= 0.33 does not pick V2)
+builds a processor as `cls(config, device, is_pin_memory)`, announces requests in batch updates with their live
+output lists and calls `apply(logits)`. The V2 runner (GPUs from vLLM 0.32 on, the only runner from 0.34) builds it as
+`cls(config, req_states)`, announces a request by slot with `add_request` (no token ids: those live in the runner's
+device buffers) and calls `apply(logits, ctx)` with the step's layout; its loader refuses a class that does not
+subclass the V2 interface. `BudgetForcingProcessor` subclasses every interface the installed vLLM has, so the same
+name loads under whichever runner vLLM picks; `V1Steering` and `V2Steering` read the runner's bookkeeping, and
+`Steering.steer` decides every row the same way.
 
 Load it with `LLM(logits_processors=[BudgetForcingProcessor])` or `--logits-processors
 s1lib.infer.vllm_processor:BudgetForcingProcessor` on the server. A request opts in by naming any `Forcing` setting
@@ -19,11 +28,24 @@ import itertools
 import logging
 
 import torch
-from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
-from vllm.v1.sample.logits_processor.builtin import process_dict_updates
 
 from s1lib.infer.forcing import Forcing, Phase, Vocab
 from s1lib.infer.stream import ForcingError, Stream, forcing_from_args, replay, stream_for, streamable
+
+try:  # the V1 runner's interface (gone from vLLM 0.34)
+    from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor as V1Interface
+    from vllm.v1.sample.logits_processor.builtin import process_dict_updates
+except ImportError:
+    V1Interface = None
+try:  # the V2 runner's interface (vLLM 0.32 on)
+    from vllm.v1.worker.gpu.sample.logits_processor import LogitsProcessor as V2Interface
+except ImportError:
+    V2Interface = None
+
+INTERFACES = tuple(i for i in (V1Interface, V2Interface) if i is not None)
+if not INTERFACES:
+    raise ImportError("this vLLM offers neither logits-processor interface the budget-forcing processor implements "
+                      "(vllm.v1.sample.logits_processor, vllm.v1.worker.gpu.sample.logits_processor)")
 
 GREEDY = 1e-5  # vLLM samples greedily below this temperature
 logger = logging.getLogger(__name__)
@@ -37,37 +59,33 @@ def _tokenizer(path: str, revision: str | None):
 
 
 class Row:
-    """One running request: its stream, the engine's live list of its output ids, and how many were read."""
+    """One running request: its stream, its own generator when sampled, and how many of its output ids were read."""
 
-    def __init__(self, stream: Stream, output: list[int], temperature: float, seed: int | None, stops: torch.Tensor):
-        self.stream, self.output, self.read = stream, output, 0
+    def __init__(self, stream: Stream, temperature: float, seed: int | None, stops: torch.Tensor):
+        self.stream, self.read = stream, 0
+        self.output: list[int] = []  # V1 only: the engine's live list of the request's output ids
         self.stops = stops  # the thinking stop ids, looked up once per request rather than every step
         self.temperature = temperature
         self.generator = None
         if temperature >= GREEDY:
             self.generator = torch.Generator()
             self.generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, (1,))))
-        if output:  # a preempted request coming back: read what it already emitted
-            emitted = list(itertools.takewhile(lambda t: t >= 0, output))
-            replay(stream, emitted)
-            self.read = len(emitted)
 
-    def catch_up(self) -> None:
-        """Observe the ids emitted since the last call. Under async scheduling (GPUs) the newest id is a -1
-        placeholder until just before `apply`, so reading stops there and resumes on the next call."""
-        for token in self.output[self.read :]:
-            if token < 0:
-                break
+    def resume(self, emitted: list[int]) -> None:
+        """A request that comes back with output (after a preemption): read what it already emitted."""
+        replay(self.stream, emitted)
+        self.read = len(emitted)
+
+    def observe(self, tokens: list[int]) -> None:
+        for token in tokens:
             self.stream.observe(token)
             self.read += 1
 
 
-class BudgetForcingProcessor(LogitsProcessor):
-    @classmethod
-    def validate_params(cls, params) -> None:
-        forcing_from_args(params.extra_args)
+class Steering:
+    """What both runners share: the tokenizer, the vocabularies per setting, the rows, and the per-step decision."""
 
-    def __init__(self, vllm_config, device: torch.device, is_pin_memory: bool):
+    def __init__(self, vllm_config, device: torch.device):
         config = vllm_config.model_config
         self.tokenizer = _tokenizer(config.tokenizer, config.tokenizer_revision)
         self.end_id = self.tokenizer.eos_token_id
@@ -78,72 +96,62 @@ class BudgetForcingProcessor(LogitsProcessor):
             raise ForcingError(f"{config.tokenizer}: the thinking stops {Forcing().stops} are not single tokens in "
                                "this tokenizer, so the processor cannot decide them; use the resubmission driver")
 
-    def is_argmax_invariant(self) -> bool:
-        return False
-
     def vocab(self, forcing: Forcing) -> tuple[Vocab, torch.Tensor]:
         if forcing not in self._vocabs:
             vocab = Vocab.build(self.tokenizer, forcing)
             self._vocabs[forcing] = vocab, torch.tensor(sorted(vocab.stop_ids), device=self.device)
         return self._vocabs[forcing]
 
-    def _new_row(self, params, prompt: list[int] | None, output: list[int]) -> Row | None:
+    def new_row(self, params, prompt: list[int]) -> Row | None:
         forcing = forcing_from_args(params.extra_args)
-        if forcing is None or prompt is None:
+        if forcing is None:
             return None
         vocab, stops = self.vocab(forcing)
-        return Row(stream_for(list(prompt), forcing, vocab), output, params.temperature, params.seed, stops)
+        return Row(stream_for(list(prompt), forcing, vocab), params.temperature, params.seed, stops)
 
-    def update_state(self, batch_update: BatchUpdate | None) -> None:
-        process_dict_updates(self.rows, batch_update, self._new_row)
-        self._catch_up()
+    def read(self, key: int, tokens: list[int]) -> None:
+        """Give a row its new ids. A row whose ids contradict its forcing (another processor or a grammar overrode a
+        forced id) is let go with a warning: one bad request must not take the engine down."""
+        try:
+            self.rows[key].observe(tokens)
+        except ForcingError as err:
+            logger.warning("budget forcing dropped for a request: %s", err)
+            del self.rows[key]
 
-    def _catch_up(self) -> None:
-        """Read every row's new ids. A row whose ids contradict its forcing (another processor or a grammar
-        overrode a forced id) is let go with a warning: one bad request must not take the engine down."""
-        for index, row in list(self.rows.items()):
-            try:
-                row.catch_up()
-            except ForcingError as err:
-                logger.warning("budget forcing dropped for a request: %s", err)
-                del self.rows[index]
-
-    def apply(self, logits: torch.Tensor) -> torch.Tensor:
-        if not self.rows:
-            return logits
-        self._catch_up()
+    def steer(self, logits: torch.Tensor, rows: list[tuple[int, Row]]) -> torch.Tensor:
+        """Edit `logits` for the (logits row, request) pairs: force an id, decide a stop, or mask the stops."""
         forced: list[tuple[int, int]] = []
-        decide: list[int] = []
-        for index, row in self.rows.items():
+        decide: list[tuple[int, Row]] = []
+        for index, row in rows:
             target = row.stream.forced()
             if target is None and row.stream.sample.done:
                 target = self.end_id
             if target is not None:
                 forced.append((index, target))
             elif row.stream.decides_stop:
-                decide.append(index)
+                decide.append((index, row))
             elif row.stream.masks_stops:
-                self._mask_stops(logits, index)
-        for index in decide:
-            row = self.rows[index]
+                self._mask_stops(logits, index, row)
+        for index, row in decide:
             if self._stops_here(logits[index], row):
                 row.stream.stop()
                 target = row.stream.forced()
                 if target is not None:
                     forced.append((index, target))
                     continue
-            self._mask_stops(logits, index)
+            self._mask_stops(logits, index, row)
         if forced:
-            rows, ids = zip(*forced)
-            rows_t = torch.tensor(rows, device=logits.device)
-            logits[rows_t] = float("-inf")
-            logits[rows_t, torch.tensor(ids, device=logits.device)] = 0.0
-        for index, row in self.rows.items():
+            indices, ids = zip(*forced)
+            indices_t = torch.tensor(indices, device=logits.device)
+            logits[indices_t] = float("-inf")
+            logits[indices_t, torch.tensor(ids, device=logits.device)] = 0.0
+        for index, row in rows:
             if row.stream.sample.phase is Phase.ANSWER and logits.shape[-1] > row.stream.sample.vocab.size:
                 logits[index, row.stream.sample.vocab.size :] = float("-inf")  # ids past the tokenizer
         return logits
 
-    def _stops_here(self, row_logits: torch.Tensor, row: Row) -> bool:
+    @staticmethod
+    def _stops_here(row_logits: torch.Tensor, row: Row) -> bool:
         size = row.stream.sample.vocab.size
         stops = row.stops
         if row.generator is None:
@@ -153,7 +161,139 @@ class BudgetForcingProcessor(LogitsProcessor):
         p_stop = float(probs[stops].sum() + probs[size:].sum())
         return float(torch.rand((), generator=row.generator)) < p_stop
 
-    def _mask_stops(self, logits: torch.Tensor, index: int) -> None:
-        row = self.rows[index]
+    @staticmethod
+    def _mask_stops(logits: torch.Tensor, index: int, row: Row) -> None:
         logits[index, row.stops] = float("-inf")
         logits[index, row.stream.sample.vocab.size :] = float("-inf")
+
+
+class V1Steering(Steering):
+    """The V1 runner: rows keyed by persistent batch index, each with the engine's live list of its output ids."""
+
+    def __init__(self, vllm_config, device: torch.device, is_pin_memory: bool):
+        super().__init__(vllm_config, device)
+
+    def update_state(self, batch_update: BatchUpdate | None) -> None:
+        process_dict_updates(self.rows, batch_update, self._add)
+        self._catch_up()
+
+    def _add(self, params, prompt: list[int] | None, output: list[int]) -> Row | None:
+        if prompt is None:
+            return None
+        row = self.new_row(params, prompt)
+        if row is not None:
+            row.output = output
+            if output:  # a preempted request coming back: read what it already emitted
+                row.resume(list(itertools.takewhile(lambda t: t >= 0, output)))
+        return row
+
+    def _catch_up(self) -> None:
+        """Read every row's ids emitted since the last call. Under async scheduling the newest id is a -1
+        placeholder until just before `apply`, so reading stops there and resumes on the next call."""
+        for index in list(self.rows):
+            row = self.rows[index]
+            self.read(index, list(itertools.takewhile(lambda t: t >= 0, row.output[row.read :])))
+
+    def apply(self, logits: torch.Tensor) -> torch.Tensor:
+        if not self.rows:
+            return logits
+        self._catch_up()
+        return self.steer(logits, list(self.rows.items()))
+
+
+class V2Steering(Steering):
+    """The V2 runner: rows keyed by request slot. A slot is announced without ids and recycled without notice, so a
+    row is (re)built from the runner's token buffer at its first step, and only slots in the step's batch are read.
+    Per step, the newest id of every forcing row comes from the step's input ids in one device read."""
+
+    def __init__(self, vllm_config, req_states):
+        super().__init__(vllm_config, req_states.device)
+        if getattr(vllm_config, "speculative_config", None) is not None:
+            raise ForcingError("the budget-forcing processor decides one token per request and step; speculative "
+                               "decoding proposes several: turn it off, or use the resubmission driver")
+        self.req_states = req_states
+        self.pending: dict[int, object] = {}  # slot -> the SamplingParams of a forcing request not yet built
+
+    def add_request(self, slot: int, params) -> bool:
+        self.rows.pop(slot, None)
+        self.pending.pop(slot, None)
+        if forcing_from_args(params.extra_args) is None:
+            return False
+        self.pending[slot] = params
+        return True
+
+    def apply(self, logits: torch.Tensor, ctx) -> torch.Tensor:
+        prefill_len = self.req_states.prefill_len.np
+        live = [(i, int(slot)) for i, slot in enumerate(ctx.idx_mapping_np)
+                if (slot in self.rows or slot in self.pending)
+                and ctx.seq_lens_upper_bound_np[i] >= prefill_len[slot]]  # a prefill chunk's sample is discarded
+        if not live:
+            return logits
+        newest = ctx.input_ids[[i for i, _ in live]].tolist()  # one device read per step
+        for (i, slot), last in zip(live, newest):
+            self._catch_up(slot, int(ctx.seq_lens_upper_bound_np[i]), last)
+        return self.steer(logits, [(i, self.rows[slot]) for i, slot in live if slot in self.rows])
+
+    def _catch_up(self, slot: int, seq_len: int, last: int) -> None:
+        """Bring the slot's row up to its `seq_len` ids, the last of which is this step's input id."""
+        prompt_len = int(self.req_states.prompt_len.np[slot])
+        if slot in self.pending:
+            row = self.new_row(self.pending.pop(slot), self._tokens(slot, 0, prompt_len))
+            if row is None:
+                return
+            self.rows[slot] = row
+            if seq_len > prompt_len:  # a preempted request coming back with output
+                try:
+                    row.resume(self._tokens(slot, prompt_len, seq_len - 1) + [last])
+                except ForcingError as err:
+                    logger.warning("budget forcing dropped for a request: %s", err)
+                    del self.rows[slot]
+                return
+        row = self.rows[slot]
+        start = prompt_len + row.read
+        if start < seq_len:
+            self.read(slot, self._tokens(slot, start, seq_len - 1) + [last])
+
+    def _tokens(self, slot: int, start: int, end: int) -> list[int]:
+        if start >= end:
+            return []
+        return self.req_states.all_token_ids.gpu[slot, start:end].tolist()
+
+
+class BudgetForcingProcessor(*INTERFACES):
+    """The processor vLLM loads: a V1 and/or V2 logits processor (whichever the installed vLLM defines), whose
+    constructor arguments tell which runner built it."""
+
+    @classmethod
+    def validate_params(cls, params) -> None:
+        forcing_from_args(params.extra_args)
+
+    def __init__(self, vllm_config, *runner_args):
+        if len(runner_args) == 2:  # V1: (device, is_pin_memory)
+            self.steering: Steering = V1Steering(vllm_config, *runner_args)
+        else:  # V2: (req_states,)
+            self.steering = V2Steering(vllm_config, *runner_args)
+
+    @property
+    def rows(self) -> dict[int, Row]:
+        return self.steering.rows
+
+    # V1
+    def is_argmax_invariant(self) -> bool:
+        return False
+
+    def update_state(self, batch_update) -> None:
+        self.steering.update_state(batch_update)
+
+    # V2
+    def add_request(self, slot: int, params) -> bool:
+        return self.steering.add_request(slot, params)
+
+    def apply_staged_writes(self) -> None:
+        pass  # rows are built at their first step, from the runner's buffers
+
+    # both
+    def apply(self, logits: torch.Tensor, ctx=None) -> torch.Tensor:
+        if ctx is None:
+            return self.steering.apply(logits)
+        return self.steering.apply(logits, ctx)
