@@ -102,22 +102,37 @@ def hf_case(kind: str, batch: int) -> dict:
 
 
 def vllm_cases() -> dict:
-    from vllm import SamplingParams
-    from vllm.inputs import TokensPrompt
-
-    from s1lib.infer import generate, prompt_ids
+    from s1lib.infer import generate
     from s1lib.infer.vllm_engine import VLLMEngine
     from s1lib.models import resolve_model
 
     engine = VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.25,
                         max_model_len=1024, enforce_eager=True)
     generate(engine, QUESTIONS[:1], forcing(), progress=False)  # warm-up
+    out = driver_timings(engine, QUESTIONS, forcing())
+    peak = peak_mb() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    for case in out.values():
+        case["peak_mb"] = peak  # one process tree for all vLLM cases (engine core included)
+    if "--skip-agreement" not in sys.argv:
+        out["agreement"] = cross_engine_agreement(engine)
+    return out
+
+
+def driver_timings(engine, questions: list[str], settings) -> dict:
+    """Both drivers and plain generation of the same number of tokens, at batch 1 and 8 (best of REPEATS,
+    interleaved). Raises when the drivers' ids differ: the timings would compare different work."""
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    from s1lib.infer import generate, prompt_ids
+
     out = {}
     for batch in (1, 8):
-        chunks = [QUESTIONS[i:i + batch] for i in range(0, len(QUESTIONS), batch)]
+        chunks = [questions[i:i + batch] for i in range(0, len(questions), batch)]
+
         def forced(driver):
             engine.driver = driver
-            return [g for qs in chunks for g in generate(engine, qs, forcing(), progress=False)]
+            return [g for qs in chunks for g in generate(engine, qs, settings, progress=False)]
 
         def plain():
             for i, qs in enumerate(chunks):
@@ -133,21 +148,16 @@ def vllm_cases() -> dict:
                 result = plain() if case == "plain" else forced(case)
                 best[case] = min(best.get(case, float("inf")), time.perf_counter() - start)
                 if result:
-                    runs[case] = best[case], result
-        assert n == tokens_after_prompt(runs["resubmit"][1]), "the drivers disagree"
-        runs = {k: (best[k], g) for k, (_, g) in runs.items()}
-        plain_s = best["plain"]
+                    runs[case] = result
+        if [g.token_ids for g in runs["processor"]] != [g.token_ids for g in runs["resubmit"]]:
+            raise AssertionError(f"batch {batch}: the processor's ids differ from resubmission's")
         for driver, name in (("processor", "bf"), ("resubmit", "resubmit")):
-            seconds, gens = runs[driver]
-            out[f"vllm-{name}-b{batch}"] = {"seconds": seconds, "tokens": sum(n), "tokens_per_s": sum(n) / seconds,
+            gens = runs[driver]
+            out[f"vllm-{name}-b{batch}"] = {"seconds": best[driver], "tokens": sum(n),
+                                            "tokens_per_s": sum(n) / best[driver],
                                             "mean_ignored": sum(g.n_ignored for g in gens) / len(gens)}
-        out[f"vllm-plain-b{batch}"] = {"seconds": plain_s, "tokens": sum(n), "tokens_per_s": sum(n) / plain_s}
+        out[f"vllm-plain-b{batch}"] = {"seconds": best["plain"], "tokens": sum(n), "tokens_per_s": sum(n) / best["plain"]}
     engine.driver = "processor"
-    peak = peak_mb() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    for case in out.values():
-        case["peak_mb"] = peak  # one process tree for all vLLM cases (engine core included)
-    if "--skip-agreement" not in sys.argv:
-        out["agreement"] = cross_engine_agreement(engine)
     return out
 
 
