@@ -112,8 +112,9 @@ def check_served(args) -> dict:
                 model=params["model"]["name"], messages=[{"role": "user", "content": QUESTIONS[0]}], temperature=0,
                 max_tokens=512, extra_body={"vllm_xargs": {"max_thinking": BUDGET, "max_answer": 32}})
     thinking = reply.usage.completion_tokens_details.reasoning_tokens
-    return {"ok": thinking <= BUDGET and bool(reply.choices[0].message.content), "thinking_tokens": thinking,
-            "budget": BUDGET, "answer": reply.choices[0].message.content[:80]}
+    answer = reply.choices[0].message.content or ""  # an untrained model may end its answer at once
+    return {"ok": thinking <= BUDGET and bool(reply.choices[0].message.reasoning), "thinking_tokens": thinking,
+            "budget": BUDGET, "answer": answer[:80]}
 
 
 def small_subset(subset: str, rows: int, folder: Path) -> str:
