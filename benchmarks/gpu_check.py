@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import re
 import subprocess
@@ -42,14 +43,21 @@ class Skip(Exception):
     """The check cannot run on this machine (the message says why)."""
 
 
+@functools.cache
 def gpus() -> int:
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def model_for(args) -> str:
-    return args.model if gpus() else "smollm2-135m"
+def engine_settings(args) -> dict:
+    """The model and vLLM settings of the processor and served checks: the chosen model on a GPU, the embedded one
+    in float32 (eager, a quarter of memory) on a CPU."""
+    if gpus():
+        return {"model": args.model, "dtype": "bfloat16", "gpu_memory_utilization": 0.5, "max_model_len": 4096,
+                "enforce_eager": False}
+    return {"model": "smollm2-135m", "dtype": "float32", "gpu_memory_utilization": 0.25, "max_model_len": 1024,
+            "enforce_eager": True}
 
 
 def check_versions(args) -> dict:
@@ -75,19 +83,17 @@ def check_processor(args) -> dict:
     from s1lib.infer.vllm_engine import VLLMEngine
     from s1lib.models import resolve_model
 
-    on_gpu = gpus() > 0
-    engine = VLLMEngine(resolve_model(model_for(args)), dtype="bfloat16" if on_gpu else "float32",
-                        gpu_memory_utilization=0.5 if on_gpu else 0.25, max_model_len=4096 if on_gpu else 1024,
-                        enforce_eager=not on_gpu)
-    settings = Forcing(max_thinking=256, min_thinking=96, ignore=3, ignore_str="Wait", max_answer=16,
-                       max_generation=1024)
-    generate(engine, QUESTIONS[:1], settings, progress=False)  # warm-up (and CUDA graphs)
-    timings = driver_timings(engine, QUESTIONS, settings)  # raises when the drivers' ids differ
+    settings = engine_settings(args)
+    engine = VLLMEngine(resolve_model(settings.pop("model")), **settings)
+    forcing = Forcing(max_thinking=256, min_thinking=96, ignore=3, ignore_str="Wait", max_answer=16,
+                      max_generation=1024)
+    generate(engine, QUESTIONS[:1], forcing, progress=False)  # warm-up (and CUDA graphs)
+    timings = driver_timings(engine, QUESTIONS, forcing)  # raises (the check fails) when the drivers' ids differ
     config = engine.llm.llm_engine.vllm_config
     ratios = {f"b{b}": timings[f"vllm-bf-b{b}"]["seconds"] / timings[f"vllm-plain-b{b}"]["seconds"] for b in (1, 8)}
     return {"ok": engine.has_processor, "runner": engine.runner, "driver": engine.driver,
             "async_scheduling": bool(getattr(config.scheduler_config, "async_scheduling", False)),
-            "same_ids_as_resubmission": True, "processor_over_plain": ratios, "timings": timings}
+            "processor_over_plain": ratios, "timings": timings}
 
 
 def check_served(args) -> dict:
@@ -97,11 +103,10 @@ def check_served(args) -> dict:
     from s1lib.params import load_params
     from s1lib.serve import LocalServer, free_port, server_command
 
-    profile = "gpu-1.5b" if gpus() else "smoke"
-    params = load_params(ROOT / "params" / f"{profile}.yaml").model_dump()
-    params["model"]["name"] = model_for(args)
-    params["model"]["dtype"] = "bfloat16" if gpus() else "float32"
-    params["engine"].update(max_model_len=4096 if gpus() else 1024, gpu_memory_utilization=0.5 if gpus() else 0.25)
+    settings = engine_settings(args)
+    params = load_params(ROOT / "params" / f"{'gpu-1.5b' if gpus() else 'smoke'}.yaml").model_dump()
+    params["model"].update(name=settings.pop("model"), dtype=settings.pop("dtype"))
+    params["engine"].update(settings)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "served.yaml"
         path.write_text(yaml.safe_dump(params))

@@ -102,18 +102,17 @@ class Steering:
             self._vocabs[forcing] = vocab, torch.tensor(sorted(vocab.stop_ids), device=self.device)
         return self._vocabs[forcing]
 
-    def new_row(self, params, prompt: list[int]) -> Row | None:
-        forcing = forcing_from_args(params.extra_args)
-        if forcing is None:
-            return None
+    def new_row(self, forcing: Forcing, params, prompt: list[int]) -> Row:
         vocab, stops = self.vocab(forcing)
         return Row(stream_for(list(prompt), forcing, vocab), params.temperature, params.seed, stops)
 
-    def read(self, key: int, tokens: list[int]) -> None:
-        """Give a row its new ids. A row whose ids contradict its forcing (another processor or a grammar overrode a
-        forced id) is let go with a warning: one bad request must not take the engine down."""
+    def read(self, key: int, tokens: list[int], resume: bool = False) -> None:
+        """Give a row its new ids (with `resume`, all it emitted before a preemption). A row whose ids contradict
+        its forcing (another processor or a grammar overrode a forced id) is let go with a warning: one bad request
+        must not take the engine down."""
+        row = self.rows[key]
         try:
-            self.rows[key].observe(tokens)
+            row.resume(tokens) if resume else row.observe(tokens)
         except ForcingError as err:
             logger.warning("budget forcing dropped for a request: %s", err)
             del self.rows[key]
@@ -170,21 +169,18 @@ class Steering:
 class V1Steering(Steering):
     """The V1 runner: rows keyed by persistent batch index, each with the engine's live list of its output ids."""
 
-    def __init__(self, vllm_config, device: torch.device, is_pin_memory: bool):
-        super().__init__(vllm_config, device)
-
     def update_state(self, batch_update: BatchUpdate | None) -> None:
         process_dict_updates(self.rows, batch_update, self._add)
         self._catch_up()
 
     def _add(self, params, prompt: list[int] | None, output: list[int]) -> Row | None:
-        if prompt is None:
+        forcing = forcing_from_args(params.extra_args)
+        if prompt is None or forcing is None:
             return None
-        row = self.new_row(params, prompt)
-        if row is not None:
-            row.output = output
-            if output:  # a preempted request coming back: read what it already emitted
-                row.resume(list(itertools.takewhile(lambda t: t >= 0, output)))
+        row = self.new_row(forcing, params, prompt)
+        row.output = output
+        if output:  # a preempted request coming back: read what it already emitted
+            row.resume(list(itertools.takewhile(lambda t: t >= 0, output)))
         return row
 
     def _catch_up(self) -> None:
@@ -212,14 +208,15 @@ class V2Steering(Steering):
             raise ForcingError("the budget-forcing processor decides one token per request and step; speculative "
                                "decoding proposes several: turn it off, or use the resubmission driver")
         self.req_states = req_states
-        self.pending: dict[int, object] = {}  # slot -> the SamplingParams of a forcing request not yet built
+        self.pending: dict[int, tuple] = {}  # slot -> (Forcing, SamplingParams) of a request whose row is not built
 
     def add_request(self, slot: int, params) -> bool:
         self.rows.pop(slot, None)
         self.pending.pop(slot, None)
-        if forcing_from_args(params.extra_args) is None:
+        forcing = forcing_from_args(params.extra_args)
+        if forcing is None:
             return False
-        self.pending[slot] = params
+        self.pending[slot] = forcing, params
         return True
 
     def apply(self, logits: torch.Tensor, ctx) -> torch.Tensor:
@@ -238,17 +235,11 @@ class V2Steering(Steering):
         """Bring the slot's row up to its `seq_len` ids, the last of which is this step's input id."""
         prompt_len = int(self.req_states.prompt_len.np[slot])
         if slot in self.pending:
-            row = self.new_row(self.pending.pop(slot), self._tokens(slot, 0, prompt_len))
-            if row is None:
-                return
-            self.rows[slot] = row
+            forcing, params = self.pending.pop(slot)
+            self.rows[slot] = self.new_row(forcing, params, self._tokens(slot, 0, prompt_len))
             if seq_len > prompt_len:  # a preempted request coming back with output
-                try:
-                    row.resume(self._tokens(slot, prompt_len, seq_len - 1) + [last])
-                except ForcingError as err:
-                    logger.warning("budget forcing dropped for a request: %s", err)
-                    del self.rows[slot]
-                return
+                self.read(slot, self._tokens(slot, prompt_len, seq_len - 1) + [last], resume=True)
+            return
         row = self.rows[slot]
         start = prompt_len + row.read
         if start < seq_len:
@@ -270,7 +261,7 @@ class BudgetForcingProcessor(*INTERFACES):
 
     def __init__(self, vllm_config, *runner_args):
         if len(runner_args) == 2:  # V1: (device, is_pin_memory)
-            self.steering: Steering = V1Steering(vllm_config, *runner_args)
+            self.steering: Steering = V1Steering(vllm_config, runner_args[0])
         else:  # V2: (req_states,)
             self.steering = V2Steering(vllm_config, *runner_args)
 
