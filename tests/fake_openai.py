@@ -1,6 +1,7 @@
 """A stand-in for an OpenAI-compatible server, in a thread of the test process: it answers chat completions at once,
 or with the faults a question is scheduled to meet first (429 with Retry-After, 500, a stall past the client's
-timeout, a dropped connection, a permanent 400). Every attempt is logged."""
+timeout, a dropped connection, a permanent 400, a 200 whose JSON body is cut off or is not JSON at all, as proxies
+and load balancers send them). Every attempt is logged."""
 
 from __future__ import annotations
 
@@ -65,10 +66,14 @@ class FakeOpenAI:
                     payload = {"error": {"message": f"scheduled {action}", "type": "fault", "code": status}}
                     if action == "429":
                         headers["Retry-After"] = "1"
-                data = json.dumps(payload).encode()
+                data, content_type = json.dumps(payload).encode(), "application/json"
+                if action == "truncated":
+                    data = data[: len(data) // 2]
+                elif action == "not-json":
+                    data, content_type = b"<html><body>upstream connect error</body></html>", "text/html"
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     for k, v in headers.items():
                         self.send_header(k, v)

@@ -61,6 +61,26 @@ def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, t
         assert "sk-secret" not in (tmp_path / name).read_text()
 
 
+def test_malformed_bodies_are_retried_like_5xx_within_the_retry_limit(questions, tmp_path):
+    """A 200 whose JSON is cut off, or which is not JSON, is a transient fault; a 4xx after it stays permanent."""
+    q = [r["question"] for r in QUESTIONS]
+    faults = {q[0]: ["truncated", "truncated"], q[1]: ["not-json"], q[2]: ["truncated"] * 10,
+              q[3]: ["truncated", "400"], q[4]: ["truncated", "500", "not-json"]}
+    out = tmp_path / "traces.jsonl"
+    with FakeOpenAI(faults) as server:
+        summary = distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, concurrency=6,
+                          max_retries=3, progress=False)
+        tries = {question: [a for qq, a, *_ in server.attempts if qq == question] for question in q}
+    assert (summary["ok"], summary["failed"]) == (4, 2)
+    assert tries[q[0]] == ["truncated", "truncated", "ok"] and tries[q[1]] == ["not-json", "ok"]
+    assert tries[q[2]] == ["truncated"] * 4  # the first try and three retries, then recorded
+    assert tries[q[3]] == ["truncated", "400"]  # the 400 is not retried
+    assert tries[q[4]] == ["truncated", "500", "not-json", "ok"]
+    errors = {e["question"]: e["error"] for e in rows(tmp_path / "traces.errors.jsonl")}
+    assert set(errors) == {q[2], q[3]} and "cut off" in errors[q[2]] and "400" in errors[q[3]]
+    assert sorted(r["question"] for r in rows(out)) == sorted([q[0], q[1], q[4], q[5]])
+
+
 def test_rows_are_in_the_s1_schema_and_graded(questions, tmp_path):
     out = tmp_path / "traces.jsonl"
     with FakeOpenAI() as server:

@@ -10,7 +10,9 @@ Two roles:
   column (`isqwen7bcorrect`, `isqwen32bcorrect`: the selection keeps a question only when both are false).
 
 Requests run concurrently up to `concurrency`. Retries are the `openai` client's own: exponential backoff with jitter
-on 408, 409, 429, 5xx, timeouts and dropped connections, honouring `Retry-After`. The key is read from the
+on 408, 409, 429, 5xx, timeouts and dropped connections, honouring `Retry-After`. A 200 whose body is cut off, is not
+JSON or holds no reply (proxies and load balancers send these) is transient too: it is retried here with the same
+backoff, up to `max_retries` times. Only a 4xx answer is a permanent failure of the question. The key is read from the
 environment and never written: not in rows, settings, errors or messages. Grades use this project's rules grader
 (`s1lib.eval.grade`), not the official Claude judge; a question without a solution gets None.
 """
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -58,6 +62,16 @@ class Prices:
         if self.prompt is None or self.completion is None:
             return None
         return (usage.get("prompt_tokens", 0) * self.prompt + usage.get("completion_tokens", 0) * self.completion) / 1e6
+
+
+class MalformedReply(ValueError):
+    """A 200 answer that is not a chat completion (a cut-off or non-JSON body, no choices): retried."""
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry `attempt` (0-based): the `openai` client's schedule, 0.5 s doubling up to 8 s, less up to
+    a quarter of jitter."""
+    return min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random())
 
 
 def difficulty_column(model: str) -> str:
@@ -146,21 +160,40 @@ class Distiller:
         if concurrency < 1:
             raise DistillError(f"--concurrency must be at least 1 (got {concurrency})")
         self.settings, self.base_url, self.key, self.prices = settings, base_url, key, prices
-        self.concurrency = concurrency
+        self.concurrency, self.max_retries = concurrency, max_retries
         self.client = openai.AsyncOpenAI(base_url=base_url, api_key=key, timeout=timeout, max_retries=max_retries)
         self.grader = ThreadPoolExecutor(1)  # grading leaves the event loop free; math-verify runs in its own pool
         self.tokens = {"prompt_tokens": 0, "completion_tokens": 0}
 
     async def ask(self, question: str) -> tuple[dict, dict, str | None, float]:
-        """(message, usage, finish reason, seconds) of one reply."""
+        """(message, usage, finish reason, seconds) of one reply; a malformed 200 is asked again, up to
+        `max_retries` times, and raised after that."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await self.ask_once(question)
+            except MalformedReply:
+                if attempt == self.max_retries:
+                    raise
+                await asyncio.sleep(backoff(attempt))
+        raise AssertionError("unreachable")
+
+    async def ask_once(self, question: str) -> tuple[dict, dict, str | None, float]:
+        from openai.types.chat import ChatCompletion
+
         s = self.settings
         kwargs = {k: v for k, v in {"temperature": s.temperature, "max_tokens": s.max_tokens}.items() if v is not None}
         start = time.monotonic()
-        reply = await self.client.chat.completions.create(
-            model=s.model, messages=[{"role": "user", "content": question}], extra_body=s.extra_body or None, **kwargs)
+        try:
+            reply = await self.client.chat.completions.create(
+                model=s.model, messages=[{"role": "user", "content": question}], extra_body=s.extra_body or None,
+                **kwargs)
+        except json.JSONDecodeError as err:
+            raise MalformedReply(f"the reply's JSON body is cut off or invalid ({err})") from None
         seconds = time.monotonic() - start
-        if not reply.choices:
-            raise ValueError("the reply has no choices")
+        if not isinstance(reply, ChatCompletion):
+            raise MalformedReply(f"the reply is not a chat completion: {str(reply)[:120]!r}")
+        if not reply.choices or reply.choices[0].message is None:
+            raise MalformedReply("the reply has no choices")
         usage = reply.usage.model_dump(exclude_none=True) if reply.usage else {}
         return reply.choices[0].message.model_dump(), usage, reply.choices[0].finish_reason, seconds
 
