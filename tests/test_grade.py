@@ -152,6 +152,45 @@ def test_shutdown_leaves_no_worker_behind():
     assert grade("math", A + "\\boxed{x+1}", "1+x").correct  # and comes back on demand
 
 
+PAIRS = [("1/2", "0.5"), ("x+1", "1+x"), ("3", "4"), ("10", "10^{10^{10}}"), ("1", "}{")]
+
+
+def _grade_in_a_pool_worker(pool_fails: bool):
+    """Runs in a multiprocessing.Pool worker, a daemonic process that may not start children."""
+    import multiprocessing
+
+    assert multiprocessing.current_process().daemon
+    if pool_fails:  # a pool that cannot start is an error naming why, not a crash from inside pebble
+        verify.in_process = lambda: False
+        try:
+            verify.equal_many(PAIRS)
+        except verify.GradingError as err:
+            return str(err)
+        return "no GradingError"
+    results = verify.equal_many(PAIRS)
+    return results, grade("math", A + "\\boxed{\\frac{1}{2}}", "0.5").correct, _children()
+
+
+def test_grading_inside_a_pool_worker_runs_in_process_with_the_same_guards():
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        results, graded, children = pool.apply(_grade_in_a_pool_worker, (False,))
+        error = pool.apply(_grade_in_a_pool_worker, (True,))
+    assert [ok for ok, _ in results] == [True, True, False, False, False]
+    assert results[3][1].startswith("power too large") and results[4][1].startswith("unparsable")
+    assert graded is True and children == {}  # graded in the worker itself
+    assert "could not start" in error and "daemonic processes are not allowed to have children" in error
+    assert "S1LIB_GRADE_WORKERS=0" in error
+
+
+def test_no_workers_asked_for_grades_in_process(monkeypatch):
+    verify.shutdown()
+    monkeypatch.setattr(verify, "_WORKERS", 0)
+    assert [ok for ok, _ in verify.equal_many(PAIRS)] == [True, True, False, False, False]
+    assert verify._pool is None and _children() == {}
+
+
 @pytest.mark.parametrize("kind, output", [
     ("gpqa", "A and " * 200_000 + "B"), ("gpqa", "Answer: " + "A B C D " * 100_000),
     ("math", "Answer: " + " " * 200_000 + "x"), ("math", "Answer: " + "a" * 300_000 + " (since)"),

@@ -8,6 +8,12 @@ timeout never fires and an abandoned thread slows every later grade. Only a proc
 Cheap guards run first, in this process, on the prediction only (the gold is trusted): expressions longer than
 `MAX_CHARS`, numeric powers or factorials too large to compute. A guarded answer is wrong with its reason; the
 time limit is the backstop for everything the guards do not foresee.
+
+**In-process fallback.** A daemonic process (a `multiprocessing.Pool` worker, a DataLoader worker) may not start
+children, and `S1LIB_GRADE_WORKERS=0` asks for none. There math-verify runs in the calling process, after the same
+guards, with its own signal timeout (the same limit, rounded up to whole seconds) where the caller is a main thread
+and none elsewhere; sympy's C-level work can overrun it, which the guards make rare. A pool that cannot start for any
+other reason raises `GradingError` naming the cause.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import math
 import multiprocessing
 import os
 import re
+import threading
+from functools import partial
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
@@ -33,16 +41,16 @@ MAX_FACTORIAL = 1e4        # 10000! has ~36k digits: quick; (10^9)! is not
 _WORKERS = int(os.environ.get("S1LIB_GRADE_WORKERS", "2"))
 
 
-def _verify(gold: str, pred: str) -> bool:
-    """In a worker: math-verify with its own (signal-based) timeouts off; errors propagate to the caller."""
+def _verify(gold: str, pred: str, seconds: int | None = None) -> bool:
+    """math-verify; its own (signal-based) timeouts off in a worker, `seconds` in process. Errors propagate."""
     from math_verify import LatexExtractionConfig, parse, verify
 
     config = [LatexExtractionConfig(boxed_match_priority=0)]
-    g = parse(f"\\boxed{{{gold}}}", extraction_config=config, parsing_timeout=None, raise_on_error=True)
-    p = parse(f"\\boxed{{{pred}}}", extraction_config=config, parsing_timeout=None, raise_on_error=True)
+    g = parse(f"\\boxed{{{gold}}}", extraction_config=config, parsing_timeout=seconds, raise_on_error=True)
+    p = parse(f"\\boxed{{{pred}}}", extraction_config=config, parsing_timeout=seconds, raise_on_error=True)
     if not g or not p:
         raise ValueError(f"math-verify found no expression in {'gold' if not g else 'prediction'}")
-    return bool(verify(g, p, timeout_seconds=None, raise_on_error=True))
+    return bool(verify(g, p, timeout_seconds=seconds, raise_on_error=True))
 
 
 def _warm() -> None:
@@ -181,29 +189,54 @@ class GradingError(UserError, RuntimeError):
 
 
 def _reason(err: BaseException) -> str:
+    from math_verify.errors import TimeoutException
     from pebble import ProcessExpired
 
-    if isinstance(err, FutureTimeout):
+    if isinstance(err, (FutureTimeout, TimeoutException)):
         return "timeout"
     if isinstance(err, ProcessExpired):  # the answer crashed its worker (e.g. out of memory); a new one took over
         return f"worker died: {err}"
     return f"unparsable: {type(err).__name__}: {err}"[:300]
 
 
+def in_process() -> bool:
+    """Grade in this process (module docstring): no workers asked for, or a daemon that may not start any."""
+    return _WORKERS == 0 or multiprocessing.current_process().daemon
+
+
+def _schedule(gold: str, pred: str, timeout: float):
+    try:
+        return _get_pool().schedule(_verify, args=(gold, pred), timeout=timeout)
+    except Exception as err:
+        shutdown()
+        raise GradingError(f"the grading worker pool could not start ({type(err).__name__}: {err}); set "
+                           "S1LIB_GRADE_WORKERS=0 to grade in this process without a hard time limit") from err
+
+
+def _here(gold: str, pred: str, timeout: float) -> bool:
+    _warm()
+    on_main = threading.current_thread() is threading.main_thread()
+    return _verify(gold, pred, math.ceil(timeout) if on_main else None)
+
+
 def equal_many(pairs: list[tuple[str, str]], timeout: float = TIMEOUT_S) -> list[tuple[bool, str | None]]:
     """(equal?, reason) for each (gold, pred); reason is None when math-verify gave a verdict, else why not
     (`timeout`, a guard, or a parse error): those count as wrong and are logged, never raised."""
     results: list[tuple[bool, str | None] | None] = [None] * len(pairs)
-    futures = {}
+    pending = {}
     for i, (gold, pred) in enumerate(pairs):
         blocked = guard(pred)
         if blocked:
             results[i] = (False, blocked)
         else:
-            futures[i] = _get_pool().schedule(_verify, args=(gold, pred), timeout=timeout)
-    for i, future in futures.items():
+            pending[i] = (gold, pred)
+    if in_process():
+        verdicts = {i: partial(_here, gold, pred, timeout) for i, (gold, pred) in pending.items()}
+    else:
+        verdicts = {i: _schedule(gold, pred, timeout).result for i, (gold, pred) in pending.items()}
+    for i, verdict in verdicts.items():
         try:
-            results[i] = (future.result(), None)
+            results[i] = (verdict(), None)
         except BrokenProcessPool as err:
             shutdown()
             raise GradingError(f"the grading worker pool could not start or broke down: {err}") from err
