@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from s1lib.errors import UserError
 from s1lib.infer.forcing import Forcing
+from s1lib.validation import refuse_bools
 from s1lib.paths import resolve
 
 
@@ -24,6 +25,7 @@ class ParamsError(UserError, ValueError):
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    _no_bool_numbers = field_validator("*", mode="before")(refuse_bools)
 
     @model_validator(mode="before")
     @classmethod

@@ -49,6 +49,23 @@ def test_impossible_values_fail_before_work(tmp_path, body, key):
         load_params(_write(tmp_path, "profile: x\n" + body))
 
 
+@pytest.mark.parametrize("body, key", [
+    ("forcing:\n  max_thinking: true\n", "forcing.max_thinking"),
+    ("forcing:\n  temperature: true\n", "forcing.temperature"),
+    ("engine:\n  batch_size: yes\n", "engine.batch_size"),  # YAML 1.1: yes is true
+    ("sweep:\n  budgets: [512, true]\n", "sweep.budgets"),
+    ("train:\n  learning_rate: false\n", "train.learning_rate"),
+    ("mini_pool:\n  domain_shares: {letters: true}\n", "mini_pool.domain_shares"),
+])
+def test_a_boolean_is_not_a_number(tmp_path, body, key):
+    with pytest.raises(ParamsError, match=key.replace(".", r"\.") + ".*boolean"):
+        load_params(_write(tmp_path, "profile: x\n" + body))
+
+
+def test_booleans_stay_booleans_where_a_setting_is_one(tmp_path):
+    assert load_params(_write(tmp_path, "profile: x\ntrain:\n  keep_checkpoints: true\n")).train.keep_checkpoints
+
+
 def test_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(ParamsError, match="no such params file"):
         load_params(tmp_path / "nope.yaml")

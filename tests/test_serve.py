@@ -152,6 +152,7 @@ def test_requests_without_settings_are_untouched(server):
     ({"max_thinkng": 64}, "max_thinkng"),
     ({"max_thinking": 16, "min_thinking": 32}, "min_thinking"),
     ({"ignore": "two"}, "ignore"),
+    ({"max_thinking": True}, "boolean"),
 ])
 def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):
     process, client = server

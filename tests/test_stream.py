@@ -5,6 +5,7 @@ back (`replay`) must recover the sample."""
 import itertools
 
 import pytest
+from pydantic import ValidationError
 
 from s1lib.format import encode
 from s1lib.infer import Forcing, generate
@@ -81,6 +82,10 @@ def test_settings_round_trip_and_refusals():
     assert forcing_from_args({"max_thinking": "auto"}).max_thinking == "auto"
     assert forcing_from_args(None) is None and forcing_from_args({"other_processor": 1}) is None
     for bad, named in [({"max_thinkng": 3}, "max_thinking"), ({"ignore": 1, "colour": 2}, "colour"),
-                       ({"max_thinking": -1}, "max_thinking"), ({"min_thinking": 9, "max_thinking": 3}, "min_thinking")]:
+                       ({"max_thinking": -1}, "max_thinking"), ({"min_thinking": 9, "max_thinking": 3}, "min_thinking"),
+                       ({"max_thinking": True}, "max_thinking.*boolean"), ({"ignore": False}, "ignore.*boolean"),
+                       ({"max_thinking": 64, "max_answer": True}, "max_answer.*boolean")]:
         with pytest.raises(ForcingError, match=named):
             forcing_from_args(bad)
+    with pytest.raises(ValidationError, match="boolean"):
+        Forcing(temperature=True)

@@ -41,6 +41,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from s1lib.format import ANSWER, FORCED_ANSWER, THINK, encode
+from s1lib.validation import refuse_bools
 
 
 class Phase(str, Enum):
@@ -72,6 +73,8 @@ class Forcing:
     forced_answer: str = FORCED_ANSWER
     stops: tuple[str, ...] = ("<|im_start|>", "<|im_end|>")  # until_thinking
     answer_stops: tuple[str, ...] = ("<|im_end|>",)
+
+    _no_bool_numbers = field_validator("*", mode="before")(refuse_bools)
 
     @field_validator("max_thinking")
     @classmethod
