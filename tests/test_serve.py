@@ -1,11 +1,15 @@
-"""`s1lib serve` for real: the command starts vLLM's OpenAI server on 127.0.0.1 with the embedded model, the
-`openai` client calls it, and every process is gone afterwards, whether the tests pass or not."""
+"""`s1lib serve` for real: the command starts vLLM's OpenAI server on 127.0.0.1 with the embedded model, behind an
+API key and with a vLLM option passed through, the `openai` client calls it, and every process is gone afterwards,
+whether the tests pass or not."""
 
 import asyncio
+import json
+import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -22,6 +26,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "smollm2-135m"
+KEY = "s1lib-test-key"
+CONTEXT = 2048  # passed through to vLLM after --, in place of the profile's 4096
 QUESTION = "How many r in raspberry?"
 BASE = {"max_generation": 220, "max_answer": 8}
 SETTINGS = [  # one request each, all in flight together
@@ -63,13 +69,14 @@ def server(tmp_path_factory):
     params = tmp_path_factory.mktemp("serve") / "smoke-float32.yaml"
     params.write_text((ROOT / "params" / "smoke.yaml").read_text().replace("dtype: auto", "dtype: float32"))
     assert "dtype: float32" in params.read_text()
-    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--params", str(params), "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--params", str(params), "--port", str(port),
+                                "--", "--max-model-len", str(CONTEXT)], env={**os.environ, "S1LIB_API_KEY": KEY},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     family = [psutil.Process(process.pid)]
     try:
         wait_healthy(port, process)
         family += family[0].children(recursive=True)
-        yield process, openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+        yield process, openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY)
     finally:
         try:
             if process.poll() is None:
@@ -101,7 +108,7 @@ def test_concurrent_requests_match_offline_generation(server, vllm_engine):
     """Seven requests with different settings decoded in one batch: each gives the same greedy ids as `generate`
     on the vLLM engine, the thinking count the budget saw, and the think block as `reasoning`."""
     _, client = server
-    aclient = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused")
+    aclient = openai.AsyncOpenAI(base_url=client.base_url, api_key=KEY)
 
     async def all_at_once():
         return await asyncio.gather(*(aclient.chat.completions.create(
@@ -153,6 +160,7 @@ def test_requests_without_settings_are_untouched(server):
     ({"max_thinking": 16, "min_thinking": 32}, "min_thinking"),
     ({"ignore": "two"}, "ignore"),
     ({"max_thinking": True}, "boolean"),
+    ({"max_thinking": 64, "ignore": False}, "boolean"),
 ])
 def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):
     process, client = server
@@ -162,11 +170,35 @@ def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):
     assert process.poll() is None and ask(client, {"max_thinking": 8}).choices[0].message.reasoning is not None
 
 
+def test_structured_output_with_budget_forcing_is_a_400_saying_so(server):
+    process, client = server
+    with pytest.raises(openai.BadRequestError) as err:
+        ask(client, {"max_thinking": 16}, response_format={"type": "json_object"})
+    assert "structured output" in str(err.value) and "response_format" in str(err.value)
+    assert ask(client, None, response_format={"type": "json_object"}, max_completion_tokens=8).choices
+    assert process.poll() is None and ask(client, {"max_thinking": 8}).choices[0].message.reasoning is not None
+
+
+def test_every_request_needs_the_key_and_vllm_options_pass_through(server):
+    _, client = server
+    base = str(client.base_url).rstrip("/")
+    for key in (None, "wrong"):
+        request = urllib.request.Request(f"{base}/chat/completions", method="POST",
+                                         data=json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "x"}],
+                                                          "vllm_xargs": {"max_thinking": True}}).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {key}"} if key else {})})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=30)
+        assert err.value.code == 401  # not a 400 about the settings: nothing is read without the key
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=base, api_key="wrong").models.list()
+    assert client.models.list().data[0].model_extra["max_model_len"] == CONTEXT
+
+
 def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
     """The embedded model as teacher, then as a difficulty reference: a run killed midway resumes with nothing
     lost and nothing written twice, and the rows are a pool the pipeline reads."""
-    import json
-
     from s1lib.data.pool import check_rows
 
     _, client = server
@@ -174,7 +206,9 @@ def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
     command = [sys.executable, "-m", "s1lib", "distill", "--questions", "smoke-pool", "--limit", "8", "--model", MODEL,
                "--base-url", str(client.base_url), "--concurrency", "2", "--max-tokens", "120",
                "--extra-body", json.dumps({"vllm_xargs": {"max_thinking": 48, "max_answer": 24}})]
-    first = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "OPENAI_API_KEY": KEY}
+    first = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 2):
         time.sleep(0.05)
@@ -182,7 +216,7 @@ def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
     first.wait()
     kept = out.read_text().count("\n")
     assert 2 <= kept < 8
-    done = subprocess.run(command + ["--out", str(out)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command + ["--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -197,7 +231,8 @@ def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
 
     hard = tmp_path / "with-difficulty.jsonl"
     done = subprocess.run([*command[:5], str(out), *command[6:], "--role", "difficulty", "--column",
-                           "isqwen7bcorrect", "--out", str(hard)], capture_output=True, text=True, timeout=300)
+                           "isqwen7bcorrect", "--out", str(hard)], capture_output=True, text=True, timeout=300,
+                          env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert all(r["isqwen7bcorrect"] in (True, False) for r in map(json.loads, hard.read_text().splitlines()))
 

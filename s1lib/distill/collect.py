@@ -20,7 +20,6 @@ environment and never written: not in rows, settings, errors or messages. Grades
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import os
 import random
@@ -85,13 +84,9 @@ def difficulty_column(model: str) -> str:
 
 
 def is_local(base_url: str | None) -> bool:
-    host = urlparse(base_url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from s1lib.serve import is_loopback
+
+    return is_loopback(urlparse(base_url or "").hostname)
 
 
 def api_key(base_url: str | None, env: str) -> str:

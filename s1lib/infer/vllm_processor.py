@@ -13,7 +13,8 @@ name loads under whichever runner vLLM picks; `V1Steering` and `V2Steering` read
 Load it with `LLM(logits_processors=[BudgetForcingProcessor])` or `--logits-processors
 s1lib.infer.vllm_processor:BudgetForcingProcessor` on the server. A request opts in by naming any `Forcing` setting
 in `SamplingParams.extra_args` (`vllm_xargs` over HTTP); other requests pass through untouched. Bad settings fail
-`validate_params`, which the server answers with HTTP 400.
+`validate_params`, which the server answers with HTTP 400, as it does budget forcing asked for together with
+structured output (a grammar would refuse the forced text).
 
 Sampling: greedy requests end their thinking where a stop token wins the argmax. Sampled requests draw the end
 against the stops' total probability at the request's temperature (its own generator, seeded by the request's
@@ -257,7 +258,11 @@ class BudgetForcingProcessor(*INTERFACES):
 
     @classmethod
     def validate_params(cls, params) -> None:
-        forcing_from_args(params.extra_args)
+        if forcing_from_args(params.extra_args) and getattr(params, "structured_outputs", None) is not None:
+            raise ForcingError(
+                "budget forcing cannot be combined with structured output (response_format, structured_outputs): "
+                "the grammar refuses the text budget forcing writes (the end of thinking, the ignore string, "
+                "'Final Answer:'). Send one of the two: drop vllm_xargs, or ask for the format in the prompt")
 
     def __init__(self, vllm_config, *runner_args):
         if len(runner_args) == 2:  # V1: (device, is_pin_memory)
