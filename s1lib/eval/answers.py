@@ -2,20 +2,24 @@
 
 Where the answer is (all kinds), following the official tasks (`lm_eval/tasks/{aime,openai_math,gpqa}/utils.py`):
 1. the answer section: text after the last `<|im_start|>answer\\n` (else after the last `<|im_start|>`, minus its
-   first line; else the whole text);
+   first line; else the whole text), less end-of-turn tokens left at its end (`<|im_end|>`, `</s>`, `<eos>`, ...);
 2. the last braced `\\boxed{...}` or `\\fbox{...}` in it. A `\\boxed x` without braces counts only when there is
    no braced box, and only for the one token after it (the harness takes everything up to the next `$`, so a
    "\\boxed " in prose could beat a real box). Two boxes offered as alternatives at the end ("\\boxed{3} or
    \\boxed{4}") are a hedge and graded wrong;
-3. else the statement after the last "Answer:" (the rest of its line, or the next non-empty line); with no
-   "Answer:" at all, the statement after the last "answer is".
+3. else the statement after the last "Answer:" (the rest of its line, or the next non-empty line; a display block
+   that opens there, `$$`, `\\[` or `\\begin{...}`, is read to its close); with no "Answer:" at all, the
+   statement after the last "answer is".
 
 The harness differs in step 3: its regex `(?i)Answer\\s*:\\s*(.*)` with DOTALL returns everything after the
 *first* "Answer:". `extract_answer(text, official=True)` gives the harness's behaviour.
 
 A statement is then reduced to its answer (`clean_statement`): "The final answer is X. I hope it is correct."
 gives X; a trailing explanation in parentheses ("073 (since m+n=73)") or after a comma ("18, since ...") is
-dropped; one inline formula among words ("so it is $204$") gives the formula; `$` and markdown are removed.
+dropped; one inline formula among words ("so it is $204$") gives the formula; `$` and markdown are removed. A
+statement that weighs alternatives and then commits ("12 or 15, but 15 fits", "either A or C; I'll go with C") is
+read after its last commitment word (but, so, thus, hence, therefore, finally, "I choose", "the answer is", ...),
+when an answer follows it; otherwise ("12 or 15, but I am not sure") it stays a hedge.
 
 Multiple choice (`read_choice`), written as rules:
 - The final statement is the box, else the first sentence after the last "Answer:" that names an option, else the
@@ -29,6 +33,8 @@ Multiple choice (`read_choice`), written as rules:
   "neither", "nor" is dropped; so is everything after "because", "since", "whereas" in a clause (explanations).
 - Words right after a bracketed option ("(B) vitamin C") are that option's text, not another option, up to the
   next connector ("or", "and", "/", ",").
+- A sentence that names several options and then commits to one after a commitment word ("A or C, but C is
+  correct", "between B and D, I choose D") names that one.
 - Exactly one option left: that letter. Two or more ("(A) or (B)", "A/B", "A, B, or C", "A. or maybe D",
   `\\boxed{A, C}`) is a hedge and graded wrong. None: no answer.
 The harness reads the extraction as a letter, asks gpt-4o-mini to extract one when it is not, and defaults to "A"
@@ -41,14 +47,24 @@ from __future__ import annotations
 import re
 
 ANSWER_SPLIT = "<|im_start|>answer\n"
+# end-of-turn tokens a recorded output may keep: ChatML's and other chat formats' (<|eot_id|>, </s>, <end_of_turn>)
+_END_OF_TURN = re.compile(r"(?:<\|[\w.-]{1,40}\|>|</s>|<eos>|<end_of_turn>)$")
 
 
 def answer_section(text: str) -> str:
     if ANSWER_SPLIT in text:
-        return text.split(ANSWER_SPLIT)[-1]
-    if "<|im_start|>" in text:
+        section = text.split(ANSWER_SPLIT)[-1]
+    elif "<|im_start|>" in text:
         tail = text.split("<|im_start|>")[-1]
-        return tail.split("\n", 1)[1] if "\n" in tail else tail
+        section = tail.split("\n", 1)[1] if "\n" in tail else tail
+    else:
+        section = text
+    return strip_end_of_turn(section)
+
+
+def strip_end_of_turn(text: str) -> str:
+    while (end := _END_OF_TURN.search(text.rstrip()[-48:])) is not None:
+        text = text.rstrip()[:-len(end.group(0))]
     return text
 
 
@@ -87,24 +103,70 @@ def boxes_offered(section: str) -> bool:
     return bool(_OFFERED.fullmatch(section[between_start:starts[-1].start()]))
 
 
+_DISPLAY = re.compile(r"^(\$\$|\\\[|\\begin\{([A-Za-z]+\*?)\})")
+
+
 def answer_statement(section: str) -> str | None:
-    """What follows the last "Answer:" (its line, or the next non-empty line); where there is no "Answer:", what
-    follows the last "answer is"; else None."""
+    """What follows the last "Answer:" (its line, or the next non-empty line, or the display block opening there);
+    where there is no "Answer:", what follows the last "answer is"; else None."""
     found = list(re.finditer(r"(?i)answer\s*:\**\s*", section)) or list(re.finditer(r"(?i)\banswer\s+is\s*:?\s*", section))
     if not found:
         return None
-    tail = section[found[-1].end():].strip()
-    line = next((ln for ln in tail.splitlines() if ln.strip()), "")
-    return line.strip().strip("*").strip() or None
+    lines = [ln.strip().strip("*").strip() for ln in section[found[-1].end():].strip().splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return None
+    return display_block(lines) or lines[0]
+
+
+def display_block(lines: list[str]) -> str | None:
+    """The content of a display block (`$$ ... $$`, `\\[ ... \\]`, `\\begin{env} ... \\end{env}`) that opens at
+    the first line and closes on a later one (to the last line if it never closes); None if none opens there."""
+    opening = _DISPLAY.match(lines[0])
+    if not opening:
+        return None
+    closing = {"$$": "$$", "\\[": "\\]"}.get(opening.group(1), f"\\end{{{opening.group(2)}}}")
+    first = lines[0][opening.end():]
+    if closing in first:
+        return None  # a one-line display: read as a statement
+    body = [first]
+    for line in lines[1:]:
+        if closing in line:
+            body.append(line[:line.index(closing)])
+            break
+        body.append(line)
+    content = " ".join(part.replace("&", "").rstrip("\\").strip() for part in body)
+    return content.strip() or None
 
 
 _LEAD = re.compile(r"(?i)^(?:so,?\s+|thus,?\s+|therefore,?\s+|hence,?\s+)?(?:the\s+)?(?:final\s+)?answer\s+is\s*:?\s*")
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|[!?]\s+")
 _EXPLANATION = re.compile(r"(?i),?\s*\b(?:since|because|as|which|so|where|given that)\b.*$")
-_INLINE_MATH = re.compile(r"\$\$?(.+?)\$\$?|\\\((.+?)\\\)")
+_INLINE_MATH = re.compile(r"\$\$?(.+?)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 
 
 MAX_STATEMENT = 2000  # characters of a statement that are read: keeps every rule linear on pathological outputs
+# A statement that weighs alternatives, then commits to one after a word like these ("12 or 15, but 15 fits").
+_WEIGHS = re.compile(r"(?i)\bor\b|\bbetween\b|\bboth\b|\beither\b|(?<=\b[A-D])\s*/\s*(?=[A-D]\b)")  # A/B, not 3/4
+_COMMIT = re.compile(r"(?i)\b(?:but|so|thus|hence|therefore|ultimately|finally|in\s+the\s+end|"
+                     r"I(?:'ll|'d|\s+will|\s+would)?\s+(?:choose|pick|select|go\s+with|settle\s+on)|"
+                     r"(?:the\s+)?(?:final\s+|correct\s+)?answer\s+is|it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be))\b:?")
+_VERDICT = re.compile(r"(?i)^(?:only|just)\s+|\s+(?:(?:is|must\s+be)\s+(?:correct|right|valid|the\s+answer|the\s+one)|"
+                      r"works|fits|holds)\W*$")
+
+
+def committed(statement: str) -> str | None:
+    """What a statement commits to after weighing alternatives: the text after its last commitment word that
+    follows the alternatives, without a verdict around it ("only 15 works" -> "15"); None if it weighs nothing or
+    commits to nothing."""
+    weighs = _WEIGHS.search(statement)
+    if not weighs:
+        return None
+    commits = [m for m in _COMMIT.finditer(statement) if m.start() > weighs.start()]
+    if not commits:
+        return None
+    return _VERDICT.sub("", statement[commits[-1].end():].strip(" ,:;.")).strip() or None
+
 
 
 def clean_statement(statement: str) -> str | None:
@@ -112,6 +174,9 @@ def clean_statement(statement: str) -> str | None:
     s = statement.strip()[:MAX_STATEMENT].replace("**", "")
     s = _LEAD.sub("", s)
     s = _SENTENCE_END.split(s, maxsplit=1)[0].strip()
+    choice = committed(s)
+    if choice and (re.search(r"[\d$\\]", choice) or len(choice.split()) == 1):  # an answer follows, not "I'm unsure"
+        s = choice
     paren = re.match(r"^(.*\S)\s*\(([^()]*)\)\.?$", s)
     if paren and re.search(r"[A-Za-z]{3,}", paren.group(2)) and "\\" not in paren.group(2):
         s = paren.group(1)
@@ -217,6 +282,9 @@ def read_choice(text: str, boxed: str | None = None) -> tuple[str | None, str | 
         candidates = _sentences(_unwrap(statement)) if statement else list(reversed(_sentences(_unwrap(section))))
     for sentence in candidates:
         letters = list(dict.fromkeys(_named(sentence[:MAX_STATEMENT])))
+        choice = committed(sentence[:MAX_STATEMENT]) if len(letters) > 1 else None
+        if choice and len(set(_named(choice))) == 1:  # "A or C, but C is correct"
+            return _named(choice)[0], None
         if len(letters) == 1:
             return letters[0], None
         if len(letters) > 1:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from s1lib.eval.answers import answer_section, boxes_offered, extract_answer, read_choice
 from s1lib.eval.form import form_problem
@@ -41,36 +42,53 @@ def _normalise(s: str) -> str:
     s = s.strip().strip("$").strip()
     s = re.sub(r"\\text\{\s*([^{}]*?)\s*\}", r"\1", s)
     s = re.sub(r"\\(?:left|right|displaystyle|!|,|;)", "", s)
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("^\\circ", "").replace("^{\\circ}", "")
-    return re.sub(r"\s+", "", s).rstrip(".")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    return re.sub(r"\s+", "", _DEGREES.sub("", s)).rstrip(".")
 
 
+_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree\b")  # 30^\circ, 30^{\circ}, 30°, 30\degree: all 30
 _NUMBER = re.compile(r"(?:\\?\$)?\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)")
+SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_PARTS = re.compile(r"(?i)\b(?:tenths|hundredths|thousandths|millionths|halves|thirds|quarters|fourths|fifths)\b")  # not units
+_SCALE = re.compile(r"\s*\b(" + "|".join(SCALES) + r")\b", re.IGNORECASE)
+
+
+def _scaled(digits: str, scale: str | None) -> float:
+    """`1.5` `million` -> 1500000.0, exactly (Decimal: 1.1 million is not 1100000.0000000002)."""
+    value = Decimal(digits.replace(",", ""))
+    return float(value * SCALES[scale.lower()] if scale else value)
 
 
 def _number(s: str | None, units: bool = False) -> float | None:
-    """The value of a plain number (`1,200`, `$5`, `18.00`); with `units`, words after it are allowed
+    """The value of a plain number (`1,200`, `$5`, `18.00`, `1.5 million`); with `units`, words after it are allowed
     (`18 dollars`, `5 cm`, `25\\%`)."""
     if s is None:
         return None
-    s = re.sub(r"\\text\{([^{}]*)\}", r" \1", s).replace("{,}", ",").replace("\\!", "").strip().strip("$").strip()
+    s = re.sub(r"\\(?:text|mathrm)\{([^{}]*)\}", r" \1", s).replace("{,}", ",").replace("\\!", "")
+    s = _DEGREES.sub("", s).strip().strip("$").strip()
     m = _NUMBER.match(s)
     if not m:
         return None
-    rest = s[m.end():].strip().rstrip(".")
-    if rest and not (units and re.fullmatch(r"(?:\\?%|[A-Za-z][A-Za-z .]*)", rest)):
+    scale = _SCALE.match(s, m.end())
+    rest = s[scale.end() if scale else m.end():].strip().rstrip(".")
+    if rest and not (units and re.fullmatch(r"(?:\\?%|[A-Za-z][A-Za-z .]*)", rest)) or _PARTS.match(rest):
         return None
-    return float(m.group(1).replace(",", ""))
+    return _scaled(m.group(1), scale.group(1) if scale else None)
+
+
+_FINAL = re.compile(r"(?<![\w.])([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?![\w.^_])(?:\s+(" + "|".join(SCALES) + r")\b)?",
+                    re.IGNORECASE)
 
 
 def _final_number(s: str) -> float | None:
-    """For integer-answer kinds: the one number a short statement ends on ("m+n = 73", "the value is 73");
-    None when it names several ("18 dollars and 50 cents") or none."""
+    """For integer-answer kinds: the one number a short statement ends on ("m+n = 73", "the value is 73", "it earns
+    1.5 million"); None when it names several ("18 dollars and 50 cents") or none."""
     tail = re.split(r"=", s)[-1]
-    numbers = re.findall(r"(?<![\w.])[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w.^_])", tail)
-    if len(numbers) != 1 or re.search(r"[\^_\\]", tail):
+    numbers = _FINAL.findall(tail)
+    if len(numbers) != 1 or re.search(r"[\^_\\]", tail) or _PARTS.search(tail):
         return None
-    return float(numbers[0].replace(",", ""))
+    digits, scale = numbers[0]
+    return _scaled(digits, scale or None)
 
 
 def _symbols(s: str) -> set[str]:
