@@ -165,8 +165,8 @@ REFUSED = ("Refused before any work, with one message naming the file, key or fl
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from s1lib.question import KINDS
     from s1lib.data.select import METHODS
+    from s1lib.tasks import TASKS
 
     parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.",
                                      epilog=REFUSED)
@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     e = with_profile(sub.add_parser("eval", help="evaluate on a benchmark (resumable)", epilog=REFUSED))
-    e.add_argument("--benchmark", required=True, choices=list(KINDS))
+    e.add_argument("--benchmark", required=True, choices=list(TASKS))
     e.add_argument("--out", required=True, help="run folder: samples.jsonl, metrics.json, config.json")
     e.add_argument("--model")
     e.add_argument("--engine", choices=["hf", "vllm"])

@@ -68,13 +68,22 @@ class EngineParams(Section):
 
 
 class EvalParams(Section):
-    benchmarks: list[Literal["aime24", "math500", "gpqa-diamond", "gsm8k", "mini-letters", "mini-pool"]] = [
-        "aime24", "math500", "gpqa-diamond"]
+    benchmarks: list[str] = Field(["aime24", "math500", "gpqa-diamond"], description="tasks of s1lib.tasks.TASKS")
     limit: int | None = Field(None, ge=1, description="questions per benchmark (None: all)")
     subset_seed: int | None = Field(None, description="with limit: a seeded random subset instead of the first N")
     grader: Literal["rules", "llm-judge"] = "rules"
     judge_model: str = "gpt-4o-mini"
     judge_base_url: str | None = None
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _registered(cls, v):
+        from s1lib.tasks import TASKS
+
+        unknown = [name for name in v if name not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown benchmark(s) {unknown}; choose from {', '.join(TASKS)}")
+        return v
 
 
 class SweepParams(Section):
@@ -122,9 +131,9 @@ class DataParams(Section):
     @classmethod
     def _known_sets(cls, v):
         from s1lib.data.sources import REGISTRY
-        from s1lib.question import KINDS
+        from s1lib.tasks import TASKS
 
-        known = set(KINDS) | {name for name, ds in REGISTRY.items() if ds.text}
+        known = {name for name, t in TASKS.items() if t.source} | {name for name, ds in REGISTRY.items() if ds.text}
         unknown = [name for name in v if name not in known]
         if unknown:
             raise ValueError(f"unknown evaluation set(s) {unknown}; choose from {', '.join(sorted(known))}")

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from s1lib.tasks import task
+
 GB = 1e9
 
 # Architectures of the models the profiles name, so the plan works offline (values from their config.json).
@@ -34,7 +36,6 @@ KNOWN_SHAPES = {
     "Qwen/Qwen2.5-0.5B-Instruct": dict(hidden=896, layers=24, intermediate=4864, heads=14, kv_heads=2, vocab=151936,
                                        tied=True, context=32768, layer_class="Qwen2DecoderLayer"),
 }
-BENCHMARK_SIZES = {"aime24": 30, "math500": 500, "gpqa-diamond": 198, "gsm8k": 1319}
 
 
 @dataclass
@@ -207,8 +208,8 @@ def _eval_grid(params, shape: dict | None, plan: Plan) -> None:
     f = params.forcing
     settings = {"no forcing (04)": None, "budget forcing (04)": f.max_thinking}
     settings.update({f"sweep (06): budget {b}": b for b in params.sweep.budgets if params.sweep.task == "benchmarks"})
-    benchmarks = [b for b in params.eval.benchmarks if b not in ("mini-letters", "mini-pool")]
-    sizes = {b: min(BENCHMARK_SIZES.get(b, 0), params.eval.limit or 10**9) for b in benchmarks}
+    sizes = {b: min(task(b).size_for(params), params.eval.limit or 10**9)
+             for b in params.eval.benchmarks if task(b).source}  # the miniatures' questions are not requests here
     rows = []
     for name, budget in settings.items():
         # 'auto' and no forcing fill max_generation; a fixed budget adds its delimiters (~40) and the answer cap

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = {"aime24": "aime", "math500": "math", "gpqa-diamond": "gpqa", "gsm8k": "gsm8k"}  # benchmark -> grading kind
-
 
 @dataclass(frozen=True)
 class Question:

@@ -241,3 +241,37 @@ def test_sampled_runs_share_batches_and_draw_as_alone(tmp_path, shared_data, smo
 
 def replace_forcing(params, **fields):
     return params.model_copy(update={"forcing": replace(params.forcing, **fields)})
+
+
+def test_a_benchmark_is_one_registry_entry(tmp_path, monkeypatch, smol_tokenizer):
+    """A toy benchmark from a dataset the project has never seen: one `register` call, and params, plan,
+    decontamination and evaluation all know it."""
+    from s1lib import tasks
+    from s1lib.data import sources
+    from s1lib.data.pipeline import eval_questions
+    from s1lib.data.sources import INT, STR, Dataset
+    from s1lib.plan import make_plan
+    from s1lib.question import Question
+
+    monkeypatch.setattr(tasks, "TASKS", dict(tasks.TASKS))
+    monkeypatch.setattr(sources, "REGISTRY", dict(sources.REGISTRY))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "toy_sums.jsonl").write_text("".join(json.dumps({"q": f"What is 9 + {n}?", "a": 9 + n}) + "\n"
+                                                 for n in (9, 1, 9, 2)))
+    monkeypatch.setenv("S1LIB_DATA_DIR", str(data))
+
+    tasks.register(tasks.Task("toy-sums", "integer", 4,
+                              Dataset("toy-sums", None, "test", {"q": STR, "a": INT}, local=("toy_sums.jsonl",)),
+                              lambda rows: [Question(f"toy-{i}", r["q"], str(r["a"]), "integer")
+                                            for i, r in enumerate(rows)]))
+
+    params = load_params("params/smoke.yaml", {"eval": {"benchmarks": ["toy-sums"], "limit": None},
+                                               "data": {"decontaminate_against": ["toy-sums"]},
+                                               "forcing": {"max_thinking": 6, "max_answer": 8}})
+    assert "toy-sums 4" in make_plan(params).render()
+    assert eval_questions(["toy-sums"])[0]["toy-sums"][0] == "What is 9 + 9?"
+    metrics = evaluate(params, "toy-sums", tmp_path / "run", engine=CountingEngine(smol_tokenizer), progress=False)
+    assert (metrics["n"], metrics["accuracy"]) == (4, 0.5)  # the engine answers 18: right for 9 + 9 twice
+    with pytest.raises(Exception, match="unknown benchmark.*toy-sum\\b.*toy-sums"):
+        load_params("params/smoke.yaml", {"eval": {"benchmarks": ["toy-sum"]}})

@@ -31,7 +31,7 @@ def eval_questions(names: list[str]) -> tuple[dict[str, list[str]], dict[str, st
     `livecodebench-v4`); sets that cannot be reached (GPQA without hub access) are skipped with the reason, while a
     set that is there but malformed stops the pipeline."""
     from s1lib.data.sources import REGISTRY, load
-    from s1lib.benchmarks import load_questions
+    from s1lib.tasks import load_questions
 
     found, skipped = {}, {}
     for name in names:

@@ -42,7 +42,7 @@ def gpu_groups(replicas: int, per_replica: int, env=os.environ) -> list[str | No
 
 
 def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = True) -> dict:
-    from s1lib.benchmarks import questions_for
+    from s1lib.tasks import questions_for
     from s1lib.eval.records import check_folder, config_hash, read_samples, run_config, write_metrics
 
     out = Path(out)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from s1lib.benchmarks import questions_for
+from s1lib.tasks import questions_for
 from s1lib.eval.grade import Grade, grade_many
 from s1lib.eval.metrics import paper_thinking_tokens
 from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
