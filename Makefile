@@ -6,7 +6,12 @@ PROFILE ?= smoke
 PARAMS  ?= params/$(PROFILE).yaml
 # The profile picks the software stack: a model on a CUDA device (`model.device: cuda...`) gets vLLM's GPU build,
 # anything else the CPU build. Each stack installs its lock file, resolved from pyproject.toml by `make lock`.
-ON_GPU  := $(shell grep -Eqs '^[[:space:]]+device:[[:space:]]*cuda' $(PARAMS) && echo yes)
+# The device is read from the file or, where it names none, the profile it `extends` (and so on).
+ON_GPU  := $(shell f=$(PARAMS); while [ -f "$$f" ]; do \
+             grep -Eqs '^[[:space:]]+device:[[:space:]]*cuda' "$$f" && { echo yes; break; }; \
+             grep -Eqs '^[[:space:]]+device:' "$$f" && break; \
+             b=$$(sed -n 's/^extends:[[:space:]]*//p' "$$f"); [ -n "$$b" ] || break; \
+             case "$$b" in (*.yaml|*.yml) f=$$(dirname "$$f")/$$b;; (*) f=params/$$b.yaml;; esac; done)
 STACK   ?= $(if $(ON_GPU),gpu,cpu)
 WHY_gpu := $(PARAMS) puts the model on a CUDA device
 WHY_cpu := $(PARAMS) runs on the CPU

@@ -348,22 +348,55 @@ def _flat(tree: dict, prefix: str = "") -> list[str]:
     return [k for key, v in tree.items() for k in (_flat(v, f"{prefix}{key}.") if isinstance(v, dict) else [f"{prefix}{key}"])]
 
 
-def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
-                overrides_from: str = "overrides") -> Params:
-    """Read and validate a profile; `overrides` (nested dicts, e.g. from command-line flags or a notebook cell) win
-    over the file. The file is validated on its own first, so an error names whichever of the two is wrong."""
+RESET = "default"  # a section given as this in a profile that extends another: the section's defaults, not the base's
+
+
+def _extended(base: dict, data: dict) -> dict:
+    """`data` over `base`, key by key at every depth; a section given as `default` drops the base's."""
+    out = dict(base)
+    for key, value in data.items():
+        if value == RESET and isinstance(out.get(key), dict):
+            del out[key]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _extended(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """A params file's settings as a mapping, with the profile it `extends` beneath them: a profile name
+    (params/<name>.yaml) or a .yaml path relative to the extending file."""
     file = resolve(path)
     if not file.is_file():
         raise ParamsError(f"{path}: no such params file (profiles live in params/, e.g. params/smoke.yaml)")
     try:
-        text = file.read_text()
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(file.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ParamsError(f"{file}: not valid YAML: {err}") from None
     if data is None:
         raise ParamsError(f"{path}: the file is empty (a profile needs at least `profile: <name>`)")
     if not isinstance(data, dict):
         raise ParamsError(f"{file}: expected a mapping of sections at the top level, got {type(data).__name__}")
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise ParamsError(f"{file}: extends: expected a profile name or a params file, got {base!r}")
+    if "profile" not in data:
+        raise ParamsError(f"{file}: extends {base} but names no `profile:` of its own (its runs would mix with "
+                          f"{base}'s in runs/)")
+    base_file = file.parent / base if base.endswith((".yaml", ".yml")) else profile_file(base)  # beside the file
+    if base_file.resolve() in (file.resolve(), *_seen):
+        raise ParamsError(f"{file}: extends {base}, which extends it back")
+    return _extended(read_profile(base_file, (*_seen, file.resolve())), data)
+
+
+def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
+                overrides_from: str = "overrides") -> Params:
+    """Read and validate a profile; `overrides` (nested dicts, e.g. from command-line flags or a notebook cell) win
+    over the file. The file is validated on its own first, so an error names whichever of the two is wrong."""
+    data = read_profile(path)
     params = validate(data, source=str(path))
     if not overrides:
         return params

@@ -50,6 +50,16 @@ def test_a_users_own_profile_on_a_gpu_gets_the_gpu_stack(tmp_path):
     assert "-r requirements/gpu.txt" in dry_install(tmp_path, PARAMS=mine)
 
 
+def test_a_profile_that_extends_another_installs_the_stack_of_its_device(tmp_path):
+    on_paper = tmp_path / "on-paper.yaml"
+    on_paper.write_text("extends: paper\nprofile: on-paper\neval:\n  limit: 5\n")
+    on_cpu = tmp_path / "on-cpu.yaml"
+    on_cpu.write_text("extends: on-paper.yaml\nprofile: on-cpu\nmodel:\n  device: cpu\n")
+    assert load_params(on_paper).model.device.startswith("cuda") and load_params(on_cpu).model.device == "cpu"
+    assert "-r requirements/gpu.txt" in dry_install(tmp_path, PARAMS=on_paper)
+    assert "-r requirements/cpu.txt" in dry_install(tmp_path, PARAMS=on_cpu)
+
+
 @pytest.mark.parametrize("stack", ["cpu", "gpu"])
 def test_the_lock_pins_every_dependency_inside_its_range(stack):
     """The lock installs with --no-deps, so every requirement of the package and its extras must be pinned, and

@@ -1,11 +1,52 @@
+from pathlib import Path
+
 import pytest
 
 from s1lib.params import ParamsError, load_params, profile_file
 
 
-@pytest.mark.parametrize("profile", ["smoke", "paper", "gpu-1.5b"])
+PROFILES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "params").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
 def test_profiles_validate(profile):
     assert load_params(profile_file(profile)).profile == profile
+
+
+def test_every_profile_is_tested():
+    assert {"smoke", "mini", "paper", "gpu-1.5b"} <= set(PROFILES)
+
+
+def test_mini_extends_smoke_and_takes_the_miniatures_recipes_whole():
+    from s1lib.params import MiniParams, MiniPoolParams
+
+    mini, smoke = load_params("params/mini.yaml"), load_params("params/smoke.yaml")
+    assert "extends: smoke" in Path("params/mini.yaml").read_text()
+    for section in ("model", "engine", "forcing", "eval", "sweep", "data", "train"):
+        assert getattr(mini, section) == getattr(smoke, section), section
+    assert (mini.mini.n_test, mini.mini.train.max_steps, smoke.mini.train.max_steps) == (200, 40, 30)
+    default_pool = load_params("params/smoke.yaml", {"mini_pool": MiniPoolParams().model_dump()}).mini_pool
+    assert mini.mini_pool == default_pool != smoke.mini_pool
+    assert mini.mini.train == load_params("params/smoke.yaml", {"mini": MiniParams().model_dump()}).mini.train
+
+
+def test_extends_merges_key_by_key_and_default_resets_a_section(tmp_path):
+    (tmp_path / "base.yaml").write_text("profile: base\nforcing:\n  max_thinking: 10\n  ignore: 2\n"
+                                        "mini:\n  n_test: 5\n  train:\n    max_steps: 3\n")
+    child = _write(tmp_path, "extends: base.yaml\nprofile: child\nforcing:\n  ignore: 1\nmini:\n  train: default\n")
+    p = load_params(child)
+    assert (p.profile, p.forcing.max_thinking, p.forcing.ignore, p.mini.n_test) == ("child", 10, 1, 5)
+    assert p.mini.train.max_steps == 40  # the miniature's own recipe, not the base's 3 steps
+    with pytest.raises(ParamsError, match="names no `profile:`"):
+        load_params(_write(tmp_path, "extends: base.yaml\nforcing:\n  ignore: 1\n"))
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nprofile: a\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nprofile: b\n")
+    with pytest.raises(ParamsError, match="extends it back"):
+        load_params(tmp_path / "a.yaml")
+    with pytest.raises(ParamsError, match="no such params file"):
+        load_params(_write(tmp_path, "extends: nowhere\nprofile: x\n"))
+    with pytest.raises(ParamsError, match="base.yaml.*forcing.ignore|forcing.ignore"):
+        load_params(_write(tmp_path, "extends: base.yaml\nprofile: x\nforcing:\n  ignore: -1\n"))
 
 
 def test_paper_profile_holds_the_published_recipe():
