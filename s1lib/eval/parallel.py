@@ -43,14 +43,14 @@ def gpu_groups(replicas: int, per_replica: int, env=os.environ) -> list[str | No
 
 def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = True) -> dict:
     from s1lib.tasks import questions_for
-    from s1lib.eval.records import check_folder, config_hash, read_samples, run_config, write_metrics
+    from s1lib.eval.records import check_folder, read_samples, run_config, write_metrics
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     n = params.engine.data_parallel_size
     questions = questions_for(params, benchmark)
     config = run_config(params, benchmark, questions)
-    check_folder(out, config, config_hash(config), has_samples=(out / "samples.jsonl").is_file())
+    check_folder(out, config, has_samples=(out / "samples.jsonl").is_file())
     params_file = out / "params.yaml"
     write_atomic(params_file, yaml.safe_dump(params.model_dump(), sort_keys=False))
     procs = []

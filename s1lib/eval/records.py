@@ -12,9 +12,10 @@ from pathlib import Path
 from s1lib.errors import UserError
 from s1lib.eval.grade import reason_counts
 from s1lib.eval.metrics import bootstrap_ci
-from s1lib.paths import read_json, write_atomic
+from s1lib.paths import write_atomic
 from s1lib.provenance import versions
 from s1lib.question import Question
+from s1lib.runfolder import pin, settings_hash
 
 
 class EvalError(UserError, RuntimeError):
@@ -34,10 +35,6 @@ def run_config(params, benchmark: str, questions: list[Question]) -> dict:
     }
 
 
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
-
-
 def read_samples(path: Path) -> list[dict]:
     """Finished samples; a last line cut off by a crash is dropped (and rewritten away)."""
     if not path.is_file():
@@ -53,20 +50,9 @@ def read_samples(path: Path) -> list[dict]:
     return rows
 
 
-def check_folder(out: Path, config: dict, digest: str, has_samples: bool) -> None:
-    """Pin `out` to these settings (config.json), or refuse a folder whose samples came from others."""
-    config_file = out / "config.json"
-    old = read_json(config_file)  # None also when a kill cut it off mid-write (before writes were atomic)
-    if old is None and has_samples:
-        state = "an unreadable config.json" if config_file.is_file() else "no config.json"
-        raise EvalError(f"{out} holds samples but {state}, so the settings that made them are unknown. "
-                        f"Use another --out, or delete the folder.")
-    if old is not None and old.get("hash") != digest:
-        changed = sorted(k for k in config if old.get("config", {}).get(k) != config[k])
-        raise EvalError(f"{out} holds samples from other settings (changed: {', '.join(changed)}; "
-                        f"hash {old.get('hash')} vs {digest}). Use another --out, or delete the folder.")
-    if old is None:
-        write_atomic(config_file, json.dumps({"hash": digest, "config": config}, indent=2))
+def check_folder(out: Path, config: dict, has_samples: bool) -> str:
+    """Pin `out` to these settings (`config.json`), or refuse a folder whose samples came from others; the hash."""
+    return pin(out, "config.json", config, has_samples, EvalError, "samples")
 
 
 def append_sample(fh, row: dict) -> None:
@@ -97,5 +83,5 @@ def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> d
         "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
         "grade_reasons": reason_counts([s.get("grade_reason") for s in samples]),
         "grade_timeouts": sum(s.get("grade_reason") == "timeout" for s in samples),
-        "config_hash": config_hash(config), "config": config, "versions": versions(), **(extra or {}),
+        "config_hash": settings_hash(config), "config": config, "versions": versions(), **(extra or {}),
     }

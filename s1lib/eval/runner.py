@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from s1lib.tasks import questions_for
 from s1lib.eval.grade import Grade, grade_many
 from s1lib.eval.metrics import paper_thinking_tokens
-from s1lib.eval.records import (EvalError, append_sample, check_folder, config_hash, read_samples,  # noqa: F401
+from s1lib.eval.records import (EvalError, append_sample, check_folder, read_samples,  # noqa: F401
                                 run_config, summarize, write_metrics)
 from s1lib.infer import Forcing, generate_many, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
@@ -82,7 +82,7 @@ def _open(params, benchmark: str, out: str | Path, shard: tuple[int, int] | None
     questions = everything[shard[0]::shard[1]] if shard else everything
     config = run_config(params, benchmark, questions)
     done = {s["id"]: s for s in read_samples(out / "samples.jsonl")}
-    check_folder(out, config, config_hash(config), has_samples=bool(done))
+    check_folder(out, config, has_samples=bool(done))
     return _Run(params, benchmark, out, everything, questions, config, done)
 
 

@@ -9,7 +9,6 @@ the line rule.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -17,7 +16,7 @@ from typing import NamedTuple
 from s1lib.tasks import questions_for
 from s1lib.eval.grade import canonical_answers, grade_many
 from s1lib.eval.metrics import bootstrap_ci, control, majority_at_k, paper_thinking_tokens, performance, scaling
-from s1lib.eval.records import config_hash
+from s1lib.runfolder import cached, load_cached, settings_hash, store_cached
 from s1lib.infer import generate_many
 from s1lib.infer.sweep import string_sweep, sweep
 from s1lib.paths import runs_dir
@@ -26,34 +25,10 @@ from s1lib.paths import runs_dir
 ROWS_VERSION = 2  # bump when the rows' fields change, so stale caches are recomputed
 
 
-def _cached(path: Path, key: dict, compute):
-    rows = _load(path, key)
-    if rows is None:
-        rows = compute()
-        _store(path, key, rows)
-    return rows
-
-
-def _digest(key: dict) -> str:
-    return config_hash({**key, "rows_version": ROWS_VERSION})
-
-
-def _load(path: Path, key: dict) -> list[dict] | None:
-    if path.is_file():
-        stored = json.loads(path.read_text())
-        if stored.get("hash") == _digest(key):
-            return stored["rows"]
-    return None
-
-
-def _store(path: Path, key: dict, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"hash": _digest(key), "key": key, "rows": rows}, indent=2))
-
-
 def _key(params, benchmark: str, questions, **settings) -> dict:
     """What a cached study's rows depend on: the model, the questions, and the study's own settings."""
-    return {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], **settings}
+    return {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], **settings,
+            "rows_version": ROWS_VERSION}
 
 
 def _score(questions, gens) -> dict:
@@ -87,7 +62,7 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
         return [{"budget": top if b == "stop after" else b, "ignore": k, "control": b == "stop after",
                  "budget_tokens": gens[0].budget, **_score(questions, gens)} for (b, k), gens in results.items()]
 
-    return _cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
+    return cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
 
 
 def string_study(params, benchmark: str, engine, strings: list[str], ignore: int = 2,
@@ -103,7 +78,7 @@ def string_study(params, benchmark: str, engine, strings: list[str], ignore: int
         results = string_sweep(engine(), [q.prompt for q in questions], strings, ignore, params.forcing, progress)
         return [{"setting": string_label(text, ignore), **_score(questions, gens)} for text, gens in results.items()]
 
-    rows = _cached(runs_dir(params.profile) / "tts" / benchmark / "strings.json", key, compute)
+    rows = cached(runs_dir(params.profile) / "tts" / benchmark / "strings.json", key, compute)
     return [{"model": params.model.name, "benchmark": benchmark, **r,
              **{k: r[k] / 100 for k in ("accuracy", "ci_low", "ci_high")}} for r in rows]
 
@@ -183,15 +158,15 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
             suffix = overrides.pop("prompt_suffix", "")
             forcing = replace(params.forcing, **overrides)
             key = _key(params, benchmark, questions, suffix=suffix, forcing=asdict(forcing))
-            path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{config_hash(key)}.json"
+            path = runs_dir(params.profile) / "tts" / benchmark / "methods" / f"{settings_hash(key)}.json"
             runs.append(_MethodRun(method, label, bounds, path, key, forcing, suffix))
-    rows = [_load(run.path, run.key) for run in runs]
+    rows = [load_cached(run.path, run.key) for run in runs]
     todo = [i for i, r in enumerate(rows) if r is None]
     if todo:
         jobs = [([q.prompt + runs[i].suffix for q in questions], runs[i].forcing) for i in todo]
         for i, gens in zip(todo, generate_many(engine(), jobs, progress)):
             rows[i] = [_score(questions, gens)]
-            _store(runs[i].path, runs[i].key, rows[i])
+            store_cached(runs[i].path, runs[i].key, rows[i])
     out: dict[str, list[dict]] = {}
     for run, (row,) in zip(runs, rows):
         out.setdefault(run.method, []).append({"method": run.method, "setting": run.label, "a_min": run.bounds[0],
@@ -240,7 +215,7 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
                          ("accuracy", "ci_low", "ci_high", "total_tokens")}})
         return rows
 
-    rows = _cached(runs_dir(params.profile) / "tts" / benchmark / "parallel.json", key, compute)
+    rows = cached(runs_dir(params.profile) / "tts" / benchmark / "parallel.json", key, compute)
     return {m: [r for r in rows if r["method"] == m] for m in dict.fromkeys(r["method"] for r in rows)}
 
 

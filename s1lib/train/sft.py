@@ -13,7 +13,6 @@ the optimizer state on rank 0); the final model is gathered and written once, in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,8 @@ import time
 from pathlib import Path
 
 from s1lib.errors import UserError
-from s1lib.paths import read_json, runs_dir, write_atomic
+from s1lib.paths import runs_dir
+from s1lib.runfolder import pin, settings_hash
 from s1lib.provenance import versions
 from s1lib.train.dataset import build_dataset, load_rows
 from s1lib.train.launch import fsdp_command
@@ -58,36 +58,14 @@ def run_key(params, data_hash: str) -> dict:
 
 
 def run_hash(params, data_hash: str) -> str:
-    return hashlib.sha256(json.dumps(run_key(params, data_hash), sort_keys=True).encode()).hexdigest()[:12]
+    return settings_hash(run_key(params, data_hash))
 
 
-def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
-    keys = sorted(set(old) | set(new))
-    out = []
-    for k in keys:
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _changed(a, b, f"{prefix}{k}.")
-        elif a != b:
-            out.append(f"{prefix}{k}: {a!r} -> {b!r}")
-    return out
-
-
-def pin_run_folder(out: Path, key: dict, digest: str) -> None:
+def pin_run_folder(out: Path, key: dict) -> None:
     """Tie `out` to one training run (`run.json`), so a checkpoint is only ever resumed by the settings that made
-    it; refuse a folder whose run.json, checkpoints or final model came from other settings."""
-    marker = out / "run.json"
-    old = read_json(marker)
-    if old is not None and old.get("run_hash") != digest:
-        changed = "; ".join(_changed(old.get("key", {}), key)) or "unknown"
-        raise TrainError(f"{out} holds a training run with other settings ({changed}). Its checkpoint would be "
-                         f"resumed with the old optimizer and schedule: use another --out, or delete the folder.")
-    if old is None:
-        if any(out.glob("checkpoint-*")) or (out / "final").is_dir():
-            raise TrainError(f"{out} holds checkpoints or a model but no readable run.json, so the settings that "
-                             f"made them are unknown: use another --out, or delete the folder.")
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(marker, json.dumps({"run_hash": digest, "key": key}, indent=2))
+    it; refuse a folder whose checkpoints or final model came from other settings."""
+    pin(out, "run.json", key, any(out.glob("checkpoint-*")) or (out / "final").is_dir(), TrainError,
+        "a training run", risk="Its checkpoint would be resumed with the old optimizer and schedule")
 
 
 def find_trained(profile: str, subset: str) -> Path | None:
@@ -170,7 +148,7 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
         return final
 
     if int(os.environ.get("RANK", "0")) == 0:
-        pin_run_folder(out, run_key(params, data_hash), digest)
+        pin_run_folder(out, run_key(params, data_hash))
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32,  # bf16 comes from mixed precision
                                                  attn_implementation=training_attention(params))
     model.config.pad_token_id = tokenizer.pad_token_id
