@@ -190,6 +190,13 @@ class TrainParams(Section):
         return self
 
 
+# The miniatures' recipe: the s1 recipe's shape at a learning rate and batch a 135M model learns the task with on a
+# CPU, weighting every token as the measured accuracies were trained (README, benchmarks/mini.py).
+MINI_RECIPE = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16, per_device_train_batch_size=16,
+                          bf16="auto", max_length=256, max_steps=40, save_steps=20, warmup_steps=0.05,
+                          loss_weighting="token")
+
+
 class MiniParams(Section):
     """s1 in miniature (`s1lib.mini`): letter counting on held-out strings and letters, traces that sometimes
     re-check after "Wait", trained with the s1 recipe and evaluated with budget forcing."""
@@ -206,11 +213,7 @@ class MiniParams(Section):
     # quick guess stays the model's own habit (README, "s1 in miniature", has the measured effect of each)
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
-    # token weighting: the miniature's measured accuracies (README, benchmarks/mini.py) were trained that way
-    train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
-                                     per_device_train_batch_size=16, bf16="auto", max_length=256, max_steps=40,
-                                     save_steps=20, warmup_steps=0.05,
-                                     loss_weighting="token")
+    train: TrainParams = MINI_RECIPE
     forcing: Forcing = Forcing(max_thinking="auto", max_generation=256, max_answer=16)
     batch_size: int = Field(128, ge=1, description="hf engine batch for the study (its many short branches batch well)")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
@@ -246,9 +249,7 @@ class MiniPoolParams(Section):
     n: int = Field(400, ge=1, description="rows in each subset arm (the paper's 1K)")
     min_length: int = Field(60, ge=1, description="difficulty: a trace of at least this many Qwen2.5 tokens is hard")
     full_compute: float = Field(5.0, ge=1, description="the full arm's training steps as a multiple of a subset arm's")
-    train: TrainParams = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16,
-                                     per_device_train_batch_size=16, bf16="auto", max_length=256, max_steps=32,
-                                     save_steps=16, warmup_steps=0.05, loss_weighting="token")
+    train: TrainParams = MINI_RECIPE.model_copy(update={"max_steps": 32, "save_steps": 16})
     forcing: Forcing = Forcing(max_thinking=128, max_generation=256, max_answer=16)
 
     @field_validator("domain_shares", "level_shares")

@@ -14,6 +14,7 @@ import pytest
 from s1lib.data.pool import check_rows
 from s1lib.data.quality import string_problem
 from s1lib.data.select import quality_filter
+from s1lib.eval import suite
 from s1lib.mini import ablations
 from s1lib.mini.domains import DOMAINS, LEVELS
 from s1lib.mini.pool import defect_of, held_out_problems, level_of, pool_rows
@@ -185,8 +186,9 @@ def test_the_study_reads_differences_from_paired_samples(tmp_path, monkeypatch):
         folder.mkdir()
         folder.joinpath("samples.jsonl").write_text("".join(json.dumps({"id": i, "correct": bool(c)}) + "\n"
                                                             for i, c in zip(ids, marks)))
-        results.append({"model": model, "setting": "budget forcing", "folder": folder})
+        results.append({"model": model, "setting": "budget forcing", "benchmark": "mini-pool", "folder": folder})
     monkeypatch.setattr(ablations, "run_dir_of", lambda r: r["folder"])
+    monkeypatch.setattr(suite, "run_dir_of", lambda r: r["folder"])
     diffs = ablations.differences(results)
     assert diffs["s1K-mini"]["diff"] == 0 and diffs["s1K-mini"]["accuracy"] == 87.5
     assert diffs["1K-random"]["diff"] == pytest.approx(-62.5) and diffs["1K-random"]["ci_high"] < 0

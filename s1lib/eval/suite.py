@@ -60,25 +60,39 @@ def results_table(results: list[dict], paper_rows=()):
     return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("")
 
 
-def paired_table(results: list[dict], reference: str, setting: str | None = None):
-    """Accuracy of each model beside a reference model, with the paired-bootstrap 95% interval of the difference
-    (model - reference, in points), per benchmark: the form of the paper's data-ablation table."""
-    import pandas as pd
-
+def paired_differences(results: list[dict], reference: str, setting: str | None = None) -> list[dict]:
+    """Each run's accuracy and its paired-bootstrap difference from the `reference` model's run of the same
+    benchmark and setting (model - reference, points, 95% interval), over the questions both answered."""
     from s1lib.eval.metrics import paired_bootstrap
     from s1lib.eval.runner import read_samples
 
-    rows = {}
+    def correct(run: dict) -> dict:
+        return {s["id"]: s["correct"] for s in read_samples(run_dir_of(run) / "samples.jsonl")}
+
+    out = []
     for r in results:
         if setting and r["setting"] != setting:
             continue
         ref = next(x for x in results if x["model"] == reference and x["benchmark"] == r["benchmark"]
                    and x["setting"] == r["setting"])
-        mine = read_samples(run_dir_of(r) / "samples.jsonl")
-        theirs = {s["id"]: s["correct"] for s in read_samples(run_dir_of(ref) / "samples.jsonl")}
-        diff, lo, hi = paired_bootstrap([s["correct"] for s in mine], [theirs[s["id"]] for s in mine])
-        cell = f"{100 * r['accuracy']:.1f}" + ("" if r["model"] == reference else f" [{100 * lo:+.1f}, {100 * hi:+.1f}]")
-        rows.setdefault(r["model"], {})[r["benchmark"]] = cell
+        mine, theirs = correct(r), correct(ref)
+        ids = sorted(mine)
+        diff, lo, hi = paired_bootstrap([mine[i] for i in ids], [theirs[i] for i in ids])
+        out.append({"model": r["model"], "benchmark": r["benchmark"], "setting": r["setting"],
+                    "accuracy": 100 * sum(mine.values()) / len(mine), "diff": 100 * diff, "ci_low": 100 * lo,
+                    "ci_high": 100 * hi, "n": len(ids)})
+    return out
+
+
+def paired_table(results: list[dict], reference: str, setting: str | None = None, column: str = "benchmark"):
+    """Accuracy of each model beside a reference model, with the paired 95% interval of the difference, one column
+    per benchmark (or per setting): the form of the paper's data-ablation table."""
+    import pandas as pd
+
+    rows: dict[str, dict] = {}
+    for d in paired_differences(results, reference, setting):
+        shown = "" if d["model"] == reference else f" [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]"
+        rows.setdefault(d["model"], {})[d[column]] = f"{d['accuracy']:.1f}{shown}"
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

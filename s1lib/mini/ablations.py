@@ -19,8 +19,9 @@ from pathlib import Path
 
 from s1lib.data.pipeline import Prepared, prepare, select, write_selection
 from s1lib.data.select import Selection
-from s1lib.eval.suite import NO_FORCING, evaluate_grid, run_dir_of
-from s1lib.mini.pool import evaluation_questions, held_out_problems, level_of, pool_rows
+from s1lib.eval.suite import NO_FORCING, evaluate_grid, paired_differences, paired_table, run_dir_of
+from s1lib.mini.pool import defect_of, evaluation_questions, held_out_problems, level_of, pool_rows
+from s1lib.mini.study import study_params
 from s1lib.params import with_model
 from s1lib.paths import runs_dir, write_jsonl_if_changed
 
@@ -79,22 +80,12 @@ def ensure_reference_model(params, progress: bool = True) -> Path:
     return train_arms(params, {REFERENCE: arms[REFERENCE]}, progress)[REFERENCE]
 
 
-def study_params(params):
-    """The profile for evaluating on the miniature test set: its forcing, the miniature's precision and batch."""
-    return params.model_copy(update={
-        "model": params.model.model_copy(update={"tokenizer": None, "dtype": params.mini.dtype}),
-        "forcing": params.mini_pool.forcing,
-        "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
-        "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),
-    })
-
-
 def evaluate_arms(params, models: dict[str, str | Path], progress: bool = True,
                   settings: dict[str, dict] = SETTINGS) -> list[dict]:
     """Every model in every setting (default: with and without budget forcing) on the test set; `base` is the
     untrained model."""
     labelled = {"base": params.mini_pool.model, **{k: str(v) for k, v in models.items()}}
-    return evaluate_grid(study_params(params), labelled, settings, [BENCHMARK], progress=progress)
+    return evaluate_grid(study_params(params, benchmark=BENCHMARK), labelled, settings, [BENCHMARK], progress=progress)
 
 
 def label(params) -> str:
@@ -142,7 +133,7 @@ def defects(arms: dict[str, Selection]):
     """Planted defects that reached each arm's training set."""
     import pandas as pd
 
-    counts = {arm: Counter(json.loads(r["metadata"]).get("defect") or "none" for r in sel.rows)
+    counts = {arm: Counter(defect_of(r) or "none" for r in sel.rows)
               for arm, sel in arms.items()}
     return pd.DataFrame(counts).T.fillna(0).astype(int)
 
@@ -188,32 +179,14 @@ def run(params, progress: bool = True) -> Study:
 
 def differences(results: list[dict], setting: str = "budget forcing") -> dict[str, dict]:
     """Each model's accuracy and its paired-bootstrap difference from s1K-mini (points, 95% interval)."""
-    from s1lib.eval.metrics import paired_bootstrap
-    from s1lib.eval.runner import read_samples
-
-    runs = {r["model"]: {s["id"]: s["correct"] for s in read_samples(run_dir_of(r) / "samples.jsonl")}
-            for r in results if r["setting"] == setting}
-    reference = runs[REFERENCE]
-    out = {}
-    for model, correct in runs.items():
-        ids = sorted(correct)
-        diff, lo, hi = paired_bootstrap([correct[i] for i in ids], [reference[i] for i in ids])
-        out[model] = {"accuracy": 100 * sum(correct.values()) / len(correct), "diff": 100 * diff,
-                      "ci_low": 100 * lo, "ci_high": 100 * hi, "n": len(ids)}
-    return out
+    return {d["model"]: {k: d[k] for k in ("accuracy", "diff", "ci_low", "ci_high", "n")}
+            for d in paired_differences(results, REFERENCE, setting)}
 
 
 def table(results: list[dict]):
     """Accuracy (%) of every model in each setting evaluated, with the paired 95% interval of its difference from
     s1K-mini."""
-    import pandas as pd
-
-    cells: dict[str, dict] = {}
-    for setting in [s for s in SETTINGS if any(r["setting"] == s for r in results)]:
-        for model, d in differences(results, setting).items():
-            shown = "" if model == REFERENCE else f" [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]"
-            cells.setdefault(model, {})[setting] = f"{d['accuracy']:.1f}{shown}"
-    return pd.DataFrame.from_dict(cells, orient="index")
+    return paired_table(results, REFERENCE, column="setting")
 
 
 def paper_table():

@@ -36,10 +36,12 @@ def ensure_model(params, progress: bool = True) -> Path:
     return train(training_params(params), str(write_training_set(params)), progress=progress)
 
 
-def study_params(params, model: str | Path):
-    """The profile pointed at `model`, the held-out questions and the miniature's precision, forcing and batch."""
-    return with_model(params, model, tokenizer=None, dtype=params.mini.dtype).model_copy(update={
-        "forcing": params.mini.forcing,
+def study_params(params, model: str | Path | None = None, benchmark: str = BENCHMARK):
+    """The profile for a miniature study: pointed at `model` (default: the profile's) and the miniature `benchmark`
+    (mini-letters, or Table 2's mini-pool), with that study's forcing and the miniatures' precision and batch."""
+    forcing = {"mini-letters": params.mini.forcing, "mini-pool": params.mini_pool.forcing}[benchmark]
+    return with_model(params, model or params.model.name, tokenizer=None, dtype=params.mini.dtype).model_copy(update={
+        "forcing": forcing,
         "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
-        "eval": params.eval.model_copy(update={"benchmarks": [BENCHMARK]}),
+        "eval": params.eval.model_copy(update={"benchmarks": [benchmark]}),
     })
