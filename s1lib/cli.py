@@ -13,36 +13,58 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from s1lib.errors import UserError
-from s1lib.params import load_params, profile_file
+from s1lib.params import load_params, merge, profile_file
 
 
-def _budget(value: str):
-    return value if value in ("auto", "none") else int(value)
+def forcing_flags() -> list[str]:
+    """The `Forcing` fields a flag sets: every one but the chat format (delimiters and stops), which is the model's."""
+    from s1lib.infer.forcing import Forcing
+    from s1lib.infer.stream import FORMAT
+
+    return [name for name in Forcing.__pydantic_fields__ if name not in FORMAT]
 
 
 def _add_forcing_args(p: argparse.ArgumentParser) -> None:
+    """One flag per `Forcing` field (`--max-thinking`, `--ignore-str`, ...), its help from the field's description;
+    the value is validated with the field, so a bad one names it."""
+    from s1lib.infer.forcing import Forcing
+
     g = p.add_argument_group("budget forcing (defaults: the profile's `forcing` section)")
-    g.add_argument("--max-thinking", type=_budget, help="thinking budget in tokens, 'auto' or 'none'")
-    g.add_argument("--min-thinking", type=int)
-    g.add_argument("--ignore", type=int, help="times to ignore the end of thinking")
-    g.add_argument("--ignore-str", help="string appended each time (default Wait; '' for none)")
-    g.add_argument("--max-answer", type=int)
-    g.add_argument("--max-generation", type=int, help="context the 'auto' budget fills")
-    g.add_argument("--temperature", type=float)
-    g.add_argument("--top-p", type=float)
-    g.add_argument("--seed", type=int)
+    for name in forcing_flags():
+        info = Forcing.__pydantic_fields__[name]
+        extra = "; 'none' for no cap" if name == "max_thinking" else ""
+        g.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="V", help=f"{info.description or name}{extra}")
+
+
+def _settings(assignments: list[str] | None) -> dict:
+    """`--set section.key=value` (repeatable) as nested overrides; values are read as YAML (numbers, lists, null)."""
+    overrides: dict = {}
+    for item in assignments or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or "" in key.split("."):
+            raise UserError(f"--set {item!r}: expected section.key=value, e.g. --set train.learning_rate=1e-5")
+        *sections, last = key.strip().split(".")
+        node = overrides
+        for section in sections:
+            node = node.setdefault(section, {})
+            if not isinstance(node, dict):
+                raise UserError(f"--set {item!r}: {section} was set to a value by an earlier --set")
+        node[last] = yaml.safe_load(value) if value.strip() else ""
+    return overrides
 
 
 def _params(args, overrides: dict):
+    """The profile with `--set` assignments, and the flags over them; both validated as the file is."""
     source = args.params or profile_file(args.profile)
-    return load_params(source, overrides, overrides_from="command-line flags")
+    return load_params(source, merge(_settings(getattr(args, "set", None)), overrides),
+                       overrides_from="command-line flags")
 
 
 def _overrides(args) -> dict:
-    forcing = {k: getattr(args, k) for k in ("max_thinking", "min_thinking", "ignore", "ignore_str", "max_answer",
-                                              "max_generation", "temperature", "top_p", "seed")
-               if getattr(args, k, None) is not None}
+    forcing = {k: getattr(args, k) for k in forcing_flags() if getattr(args, k, None) is not None}
     if forcing.get("max_thinking") == "none":
         forcing["max_thinking"] = None
     model = {"name": args.model} if getattr(args, "model", None) else {}
@@ -173,9 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors too")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_profile(p):
+    def with_profile(p, settable=True):
         p.add_argument("--profile", default="smoke", help="params/<profile>.yaml (default: smoke)")
         p.add_argument("--params", help="a params file instead of a profile name")
+        if settable:
+            p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                           help="change any profile setting, e.g. --set train.learning_rate=1e-5 (repeatable; "
+                                "validated like the file)")
         return p
 
     g = with_profile(sub.add_parser("generate", help="answer questions with budget forcing", epilog=REFUSED))
@@ -267,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--price-completion", type=float, help="USD per million completion tokens")
     d.set_defaults(func=cmd_distill)
 
-    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED))
+    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED),
+                     settable=False)
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
     r.set_defaults(func=cmd_reproduce)
     return parser

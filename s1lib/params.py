@@ -338,31 +338,24 @@ def validate(data: dict[str, Any], source: str = "<params>") -> Params:
         raise ParamsError(f"{source}: invalid parameters\n{lines}") from None
 
 
-def _merge(base: dict, overrides: dict) -> dict:
+RESET = "default"  # a section given as this over another profile (or --set): the section's defaults, not the base's
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    """`overrides` over `base`, key by key at every depth; a section given as `default` drops the base's."""
     out = dict(base)
     for key, value in overrides.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        if value == RESET and isinstance(out.get(key), dict):
+            del out[key]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
     return out
 
 
 def _flat(tree: dict, prefix: str = "") -> list[str]:
     return [k for key, v in tree.items() for k in (_flat(v, f"{prefix}{key}.") if isinstance(v, dict) else [f"{prefix}{key}"])]
-
-
-RESET = "default"  # a section given as this in a profile that extends another: the section's defaults, not the base's
-
-
-def _extended(base: dict, data: dict) -> dict:
-    """`data` over `base`, key by key at every depth; a section given as `default` drops the base's."""
-    out = dict(base)
-    for key, value in data.items():
-        if value == RESET and isinstance(out.get(key), dict):
-            del out[key]
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _extended(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def read_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
@@ -390,7 +383,7 @@ def read_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     base_file = file.parent / base if base.endswith((".yaml", ".yml")) else profile_file(base)  # beside the file
     if base_file.resolve() in (file.resolve(), *_seen):
         raise ParamsError(f"{file}: extends {base}, which extends it back")
-    return _extended(read_profile(base_file, (*_seen, file.resolve())), data)
+    return merge(read_profile(base_file, (*_seen, file.resolve())), data)
 
 
 def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
@@ -401,7 +394,7 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
     params = validate(data, source=str(path))
     if not overrides:
         return params
-    return validate(_merge(data, overrides), source=f"{overrides_from} ({', '.join(_flat(overrides))}) over {path}")
+    return validate(merge(data, overrides), source=f"{overrides_from} ({', '.join(_flat(overrides))}) over {path}")
 
 
 def profile_file(profile: str) -> Path:

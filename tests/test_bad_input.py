@@ -283,3 +283,41 @@ def test_only_serve_takes_options_after_a_double_dash(capsys):
     with pytest.raises(SystemExit) as err:
         main(["plan", "--", "--max-num-seqs", "64"])
     assert err.value.code == 2 and "only s1lib serve takes options after --" in capsys.readouterr().err
+
+
+# --- any setting from the command line -------------------------------------------------------------------------
+
+def test_set_changes_any_key_validated_like_the_file():
+    from s1lib.cli import _params, build_parser
+
+    args = build_parser().parse_args(["train", "--subset", "x", "--set", "train.learning_rate=5e-6",
+                                      "--set", "mini.train.max_steps=7", "--set", "sweep.budgets=[8, 16, auto]",
+                                      "--set", "engine.max_model_len=null"])
+    p = _params(args, {})
+    assert (p.train.learning_rate, p.mini.train.max_steps, p.sweep.budgets) == (5e-6, 7, [8, 16, "auto"])
+    assert p.engine.max_model_len is None and p.mini.train.learning_rate == 2e-4  # the rest of the section stays
+
+
+@pytest.mark.parametrize("assignment, named", [("train.lerning_rate=1e-5", "train.lerning_rate: unknown key"),
+                                               ("train.learning_rate=fast", "train.learning_rate"),
+                                               ("forcing.ignore=true", "forcing.ignore.*boolean"),
+                                               ("train", "expected section.key=value"),
+                                               ("train..max_steps=3", "expected section.key=value")])
+def test_a_bad_set_is_one_message_naming_the_key(capsys, assignment, named):
+    import re
+
+    assert re.search(named, one_message(capsys, ["plan", "--set", assignment]))
+
+
+def test_every_forcing_setting_has_a_flag_checked_by_its_field(capsys):
+    from dataclasses import fields
+
+    from s1lib.cli import _overrides, build_parser
+    from s1lib.infer.stream import FORMAT
+
+    parser = build_parser()
+    for name in {f.name for f in fields(Forcing)} - set(FORMAT):
+        args = parser.parse_args(["generate", "q", f"--{name.replace('_', '-')}", "1"])
+        assert name in _overrides(args)["forcing"], name
+    assert _overrides(parser.parse_args(["generate", "q", "--max-thinking", "none"]))["forcing"]["max_thinking"] is None
+    assert "forcing.ignore" in one_message(capsys, ["generate", "q", "--ignore", "two"])
