@@ -42,11 +42,6 @@ def chat_prompt(tokenizer, question: str) -> str:
     return tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
 
 
-def inference_prompt(tokenizer, question: str) -> str:
-    """What the model continues at evaluation time: the chat prompt, then `<|im_start|>think` (no newline)."""
-    return chat_prompt(tokenizer, question) + THINK
-
-
 def encode(tokenizer, text: str) -> list[int]:
     """Token ids of `text` with no BOS/EOS added (ChatML strings already carry their special tokens)."""
     return list(tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -1,4 +1,8 @@
-from s1lib.format import inference_prompt, sft_text
+from types import SimpleNamespace
+
+from s1lib.format import sft_text
+from s1lib.infer import Forcing
+from s1lib.infer.generate import build_samples
 
 QWEN_SYSTEM = "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
 SMOL_SYSTEM = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
@@ -20,8 +24,13 @@ def test_sft_text_smollm_and_existing_answer_prefix(smol_tokenizer):
     )
 
 
-def test_inference_prompt_ends_with_think_delimiter(qwen_tokenizer, smol_tokenizer):
-    assert inference_prompt(qwen_tokenizer, "Q?") == (
+def test_what_the_model_continues_ends_with_the_think_delimiter(qwen_tokenizer, smol_tokenizer):
+    """The ids every engine starts from (`build_samples`): the chat prompt, then `<|im_start|>think`, no newline."""
+    def continued(tok):
+        sample, = build_samples(SimpleNamespace(tokenizer=tok), ["Q?"], Forcing(max_thinking=8))
+        return tok.decode(sample.ids)
+
+    assert continued(qwen_tokenizer) == (
         QWEN_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think")
-    assert inference_prompt(smol_tokenizer, "Q?") == (
+    assert continued(smol_tokenizer) == (
         SMOL_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think")

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from s1lib.eval.metrics import (bootstrap_ci, control, coverage_at_k, majority_at_k, paired_bootstrap,
+from s1lib.eval.metrics import (bootstrap_ci, control, majority_at_k, paired_bootstrap,
                                 paper_thinking_tokens, performance, scaling, thinking_text)
 
 
@@ -57,11 +57,10 @@ def test_performance():
     assert performance([10, 56.7, 40]) == 56.7
 
 
-def test_majority_and_coverage():
+def test_majority_at_k():
     answers = ["3", "4", "4", None, "3", "3"]
     correct = [True, False, False, False, True, True]
     assert majority_at_k(answers, correct, 3) is False  # "4" twice
     assert majority_at_k(answers, correct, 6) is True   # "3" three times
     assert majority_at_k(["3", "4"], [True, False], 2) is True  # tie: first seen wins
     assert majority_at_k([None, None], [False, False], 2) is False
-    assert coverage_at_k(correct, 1) and not coverage_at_k([False, False, True], 2)

@@ -7,7 +7,7 @@ pytest.importorskip("vllm")
 
 from s1lib.infer import Forcing, generate, prompt_ids, resolve_budget  # noqa: E402
 from s1lib.infer.forcing import Vocab  # noqa: E402
-from s1lib.infer.reference import reference_generate, vllm_complete  # noqa: E402
+from s1lib.infer.reference import reference_generate  # noqa: E402
 from grids import BUDGETS, IGNORES, pairwise  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.vllm]
@@ -26,6 +26,18 @@ def run_with(engine, driver, questions, forcing):
         return generate(engine, questions, forcing, progress=False)
     finally:
         engine.driver = "processor"
+
+
+def vllm_complete(llm):
+    """The reference's `complete` on vLLM: one single-prompt `LLM.generate` call per round."""
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    def complete(ids, max_new, min_new, stop_ids):
+        params = SamplingParams(temperature=0, max_tokens=max_new, min_tokens=min_new, stop_token_ids=sorted(stop_ids))
+        return list(llm.generate([TokensPrompt(prompt_token_ids=ids)], params, use_tqdm=False)[0].outputs[0].token_ids)
+
+    return complete
 
 
 @pytest.mark.parametrize("budget, ignore, ignore_str", GRID)

@@ -163,13 +163,6 @@ def grade(kind: str, text: str, gold: str, official: bool = False, question: str
     return grade_many([(kind, text, gold, question)], official=official)[0]
 
 
-def math_equal(gold: str, pred: str, timeout: float = TIMEOUT_S) -> tuple[bool, str | None]:
-    """Is `pred` the same mathematical answer as `gold`? (both already extracted) -> (equal, reason)."""
-    if _normalise(gold) == _normalise(pred):
-        return True, None
-    return equal_many([(gold, pred)], timeout=timeout)[0]
-
-
 def canonical_answers(kind: str, answers: Sequence[str | None]) -> list[str | None]:
     """Each answer replaced by the first earlier answer it equals (as grading compares them), so votes count
     equivalence classes: `["7", "25", "025"]` -> `["7", "25", "25"]`."""

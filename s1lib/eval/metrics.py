@@ -98,8 +98,3 @@ def majority_at_k(answers: Sequence[str | None], correct: Sequence[bool], k: int
     counts = Counter(a for a, _ in first)
     winner = max(counts, key=lambda a: (counts[a], -[x for x, _ in first].index(a)))
     return next(c for a, c in first if a == winner)
-
-
-def coverage_at_k(correct: Sequence[bool], k: int) -> bool:
-    """cov@k for one question: is any of the first k samples correct?"""
-    return any(correct[:k])

@@ -65,15 +65,3 @@ def hf_complete(model, pad_id: int) -> Complete:
         return out[0, len(ids):].tolist()
 
     return complete
-
-
-def vllm_complete(llm) -> Complete:
-    """One single-prompt `LLM.generate` call per round."""
-    from vllm import SamplingParams
-    from vllm.inputs import TokensPrompt
-
-    def complete(ids, max_new, min_new, stop_ids):
-        params = SamplingParams(temperature=0, max_tokens=max_new, min_tokens=min_new, stop_token_ids=sorted(stop_ids))
-        return list(llm.generate([TokensPrompt(prompt_token_ids=ids)], params, use_tqdm=False)[0].outputs[0].token_ids)
-
-    return complete
