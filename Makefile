@@ -38,7 +38,7 @@ TEST_WORKERS ?= 2
 TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 STAMP   := $(VENV)/.installed-$(STACK)
 
-.PHONY: install lock reproduce test test-unit test-notebooks benchmarks clean
+.PHONY: install lock reproduce test test-fast test-unit test-notebooks lint benchmarks clean
 
 install: $(STAMP)
 
@@ -66,10 +66,19 @@ lock:
 reproduce: install
 	$(BIN)/s1lib reproduce --params $(PARAMS)
 
-test: install test-unit test-notebooks
+test: install lint test-unit test-notebooks
+
+# The edit-test loop: the unit tests that load no model and start no server (under two minutes).
+test-fast: install
+	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q -m "not slow and not vllm" -n $(TEST_WORKERS) \
+		--dist loadfile tests
 
 test-unit: install
 	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q --durations=10 -n $(TEST_WORKERS) --dist loadfile tests
+
+lint: install
+	$(BIN)/python -m ruff check s1lib tests benchmarks
+	$(BIN)/python -m ruff format --check s1lib tests benchmarks
 
 test-notebooks: install
 	$(BIN)/python -m pytest -q --durations=15 --nbval-lax --nbval-current-env notebooks/

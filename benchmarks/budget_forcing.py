@@ -32,7 +32,9 @@ from common import QUESTIONS, ROOT, write_result
 # sequence real work before the 3 ignored ends (each followed by "Wait") and the answer.
 BUDGET, FLOOR, IGNORE, ANSWER = 256, 96, 3, 16
 TAG = "RESULT "  # marks the case's result line among whatever the engines print
-REPEATS = 2  # vLLM cases and hf budget forcing: best of 2 (one CPU run's noise is as large as the differences measured)
+REPEATS = (
+    2  # vLLM cases and hf budget forcing: best of 2 (one CPU run's noise is as large as the differences measured)
+)
 
 
 def peak_mb() -> float:
@@ -42,8 +44,14 @@ def peak_mb() -> float:
 def forcing():
     from s1lib.infer import Forcing
 
-    return Forcing(max_thinking=BUDGET, min_thinking=FLOOR, ignore=IGNORE, ignore_str="Wait", max_answer=ANSWER,
-                   max_generation=1024)
+    return Forcing(
+        max_thinking=BUDGET,
+        min_thinking=FLOOR,
+        ignore=IGNORE,
+        ignore_str="Wait",
+        max_answer=ANSWER,
+        max_generation=1024,
+    )
 
 
 def tokens_after_prompt(gens) -> list[int]:
@@ -76,14 +84,20 @@ def hf_case(kind: str, batch: int) -> dict:
         prompts = prompt_ids(tok, questions)
         n, seconds = [], 0.0
         for i in range(0, len(prompts), batch):
-            chunk, length = prompts[i:i + batch], max(per_seq[i:i + batch])
+            chunk, length = prompts[i : i + batch], max(per_seq[i : i + batch])
             width = max(len(p) for p in chunk)
             ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in chunk])
             mask = (torch.arange(width)[None, :] >= torch.tensor([width - len(p) for p in chunk])[:, None]).long()
             start = time.perf_counter()
             with torch.inference_mode():
-                model.generate(ids, attention_mask=mask, do_sample=False, max_new_tokens=length,
-                               min_new_tokens=length, pad_token_id=tok.pad_token_id)
+                model.generate(
+                    ids,
+                    attention_mask=mask,
+                    do_sample=False,
+                    max_new_tokens=length,
+                    min_new_tokens=length,
+                    pad_token_id=tok.pad_token_id,
+                )
             seconds += time.perf_counter() - start
             n += [length] * len(chunk)
         extra = {}
@@ -106,8 +120,13 @@ def vllm_cases() -> dict:
     from s1lib.infer.vllm_engine import VLLMEngine
     from s1lib.models import resolve_model
 
-    engine = VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.25,
-                        max_model_len=1024, enforce_eager=True)
+    engine = VLLMEngine(
+        resolve_model("smollm2-135m"),
+        dtype="float32",
+        gpu_memory_utilization=0.25,
+        max_model_len=1024,
+        enforce_eager=True,
+    )
     generate(engine, QUESTIONS[:1], forcing(), progress=False)  # warm-up
     out = driver_timings(engine, QUESTIONS, forcing())
     peak = peak_mb() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -128,7 +147,7 @@ def driver_timings(engine, questions: list[str], settings) -> dict:
 
     out = {}
     for batch in (1, 8):
-        chunks = [questions[i:i + batch] for i in range(0, len(questions), batch)]
+        chunks = [questions[i : i + batch] for i in range(0, len(questions), batch)]
 
         def forced(driver):
             engine.driver = driver
@@ -137,7 +156,9 @@ def driver_timings(engine, questions: list[str], settings) -> dict:
         def plain():
             for i, qs in enumerate(chunks):
                 prompts = [TokensPrompt(prompt_token_ids=p) for p in prompt_ids(engine.tokenizer, qs)]
-                params = [SamplingParams(temperature=0, max_tokens=k, min_tokens=k) for k in n[i * batch:(i + 1) * batch]]
+                params = [
+                    SamplingParams(temperature=0, max_tokens=k, min_tokens=k) for k in n[i * batch : (i + 1) * batch]
+                ]
                 engine.llm.generate(prompts, params, use_tqdm=False)
 
         n = tokens_after_prompt(forced("processor"))  # the token counts plain generation must match
@@ -153,10 +174,17 @@ def driver_timings(engine, questions: list[str], settings) -> dict:
             raise AssertionError(f"batch {batch}: the processor's ids differ from resubmission's")
         for driver, name in (("processor", "bf"), ("resubmit", "resubmit")):
             gens = runs[driver]
-            out[f"vllm-{name}-b{batch}"] = {"seconds": best[driver], "tokens": sum(n),
-                                            "tokens_per_s": sum(n) / best[driver],
-                                            "mean_ignored": sum(g.n_ignored for g in gens) / len(gens)}
-        out[f"vllm-plain-b{batch}"] = {"seconds": best["plain"], "tokens": sum(n), "tokens_per_s": sum(n) / best["plain"]}
+            out[f"vllm-{name}-b{batch}"] = {
+                "seconds": best[driver],
+                "tokens": sum(n),
+                "tokens_per_s": sum(n) / best[driver],
+                "mean_ignored": sum(g.n_ignored for g in gens) / len(gens),
+            }
+        out[f"vllm-plain-b{batch}"] = {
+            "seconds": best["plain"],
+            "tokens": sum(n),
+            "tokens_per_s": sum(n) / best["plain"],
+        }
     engine.driver = "processor"
     return out
 
@@ -171,8 +199,14 @@ def server_cases() -> dict:
     from s1lib.serve import LocalServer, free_port, server_command
 
     f = forcing()
-    xargs = {"max_thinking": f.max_thinking, "min_thinking": f.min_thinking, "ignore": f.ignore,
-             "ignore_str": f.ignore_str, "max_answer": f.max_answer, "max_generation": f.max_generation}
+    xargs = {
+        "max_thinking": f.max_thinking,
+        "min_thinking": f.min_thinking,
+        "ignore": f.ignore,
+        "ignore_str": f.ignore_str,
+        "max_answer": f.max_answer,
+        "max_generation": f.max_generation,
+    }
     questions = QUESTIONS * 2
     params = load_params(profile_file("smoke"), {"model": {"dtype": "float32"}, "engine": {"max_model_len": 1024}})
     port = free_port()
@@ -181,8 +215,13 @@ def server_cases() -> dict:
         client = openai.AsyncOpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
 
         async def one(q, body):
-            r = await client.chat.completions.create(model=params.model.name, temperature=0, max_tokens=1024,
-                                                     messages=[{"role": "user", "content": q}], extra_body=body)
+            r = await client.chat.completions.create(
+                model=params.model.name,
+                temperature=0,
+                max_tokens=1024,
+                messages=[{"role": "user", "content": q}],
+                extra_body=body,
+            )
             return r.usage.completion_tokens
 
         async def wave(concurrency, bodies):
@@ -204,8 +243,12 @@ def server_cases() -> dict:
                 for name, bodies in (("bf", [{"vllm_xargs": xargs}] * len(questions)), ("plain", plain)):
                     seconds, tokens = await wave(concurrency, bodies)
                     out[f"server-{name}-c{concurrency}"] = {
-                        "seconds": seconds, "requests": len(questions), "requests_per_s": len(questions) / seconds,
-                        "tokens": sum(tokens), "tokens_per_s": sum(tokens) / seconds}
+                        "seconds": seconds,
+                        "requests": len(questions),
+                        "requests_per_s": len(questions) / seconds,
+                        "tokens": sum(tokens),
+                        "tokens_per_s": sum(tokens) / seconds,
+                    }
 
         asyncio.run(run_all())
     return out
@@ -236,7 +279,7 @@ def run_case(name: str, *extra: str) -> dict:
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"case {name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(next(ln for ln in reversed(done.stdout.splitlines()) if ln.startswith(TAG))[len(TAG):])
+    return json.loads(next(ln for ln in reversed(done.stdout.splitlines()) if ln.startswith(TAG))[len(TAG) :])
 
 
 def main() -> None:
@@ -276,16 +319,19 @@ def main() -> None:
         results.update(run_case("vllm", *(["--skip-agreement"] if args.skip_agreement else [])))
         for b in (1, 8):
             for name in ("bf", "resubmit"):
-                ratios[f"vllm_{name}_over_plain_b{b}"] = (results[f"vllm-{name}-b{b}"]["seconds"]
-                                                          / results[f"vllm-plain-b{b}"]["seconds"])
+                ratios[f"vllm_{name}_over_plain_b{b}"] = (
+                    results[f"vllm-{name}-b{b}"]["seconds"] / results[f"vllm-plain-b{b}"]["seconds"]
+                )
     if not args.skip_server:
         server = run_case("server")
 
     print(f"{'case':<16}{'seconds':>9}{'tokens':>8}{'tok/s':>9}{'peak MB':>9}{'ignored':>9}")
     agreement = results.pop("agreement", None)
     for name, r in results.items():
-        print(f"{name:<16}{r['seconds']:>9.2f}{r['tokens']:>8}{r['tokens_per_s']:>9.1f}{r['peak_mb']:>9.0f}"
-              f"{r.get('mean_ignored', float('nan')):>9.2f}")
+        print(
+            f"{name:<16}{r['seconds']:>9.2f}{r['tokens']:>8}{r['tokens_per_s']:>9.1f}{r['peak_mb']:>9.0f}"
+            f"{r.get('mean_ignored', float('nan')):>9.2f}"
+        )
     if server:
         print(f"\n{'server case':<18}{'seconds':>9}{'req/s':>8}{'tok/s':>9}")
         for name, r in server.items():
@@ -294,9 +340,16 @@ def main() -> None:
         print(f"{name:<32}{value:>6.2f}")
     if agreement:
         print(f"hf vs vLLM token-identical samples: {agreement['identical']}/{agreement['samples']}")
-    write_result("budget_forcing", {"settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
-                               "cases": results, "ratios": ratios, "hf_vllm_agreement": agreement,
-                               "server": server})
+    write_result(
+        "budget_forcing",
+        {
+            "settings": {"budget": BUDGET, "min_thinking": FLOOR, "ignore": IGNORE, "max_answer": ANSWER},
+            "cases": results,
+            "ratios": ratios,
+            "hf_vllm_agreement": agreement,
+            "server": server,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,16 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ["How many r in raspberry?", "What is 12 times 7?", "Name three colours.", "Is 91 prime?",
-             "What is the capital of France?", "Solve x + 3 = 10.", "How many legs does a spider have?",
-             "What is 2 to the power 10?"]
+QUESTIONS = [
+    "How many r in raspberry?",
+    "What is 12 times 7?",
+    "Name three colours.",
+    "Is 91 prime?",
+    "What is the capital of France?",
+    "Solve x + 3 = 10.",
+    "How many legs does a spider have?",
+    "What is 2 to the power 10?",
+]
 
 
 def write_result(name: str, data: dict) -> Path:

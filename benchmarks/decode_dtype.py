@@ -25,11 +25,13 @@ def main() -> None:
     print(f"dtype auto on this CPU: {results['auto']}")
     print(f"{'dtype':>9}{'batch':>7}{'seconds':>9}{'tokens':>8}{'tok/s':>8}")
     for dtype in ("float32", "bfloat16"):
-        params = load_params(ROOT / "params" / "smoke.yaml",
-                             {"model": {"dtype": dtype}, "engine": {"batch_size": max(BATCHES)}})
+        params = load_params(
+            ROOT / "params" / "smoke.yaml", {"model": {"dtype": dtype}, "engine": {"batch_size": max(BATCHES)}}
+        )
         engine = make_engine(params)
-        forcing = replace(params.forcing, max_thinking=TOKENS, min_thinking=TOKENS, ignore=0, max_answer=1,
-                          max_generation=2 * TOKENS)
+        forcing = replace(
+            params.forcing, max_thinking=TOKENS, min_thinking=TOKENS, ignore=0, max_answer=1, max_generation=2 * TOKENS
+        )
         generate(engine, QUESTIONS[:2], replace(forcing, max_thinking=8, min_thinking=8), progress=False)  # warm-up
         for batch in BATCHES:
             questions = (QUESTIONS * (batch // len(QUESTIONS) + 1))[:batch]  # one engine batch of `batch` rows

@@ -30,11 +30,16 @@ def run(questions: str, settings, base_url: str, concurrency: int, folder: Path,
     from s1lib.distill import distill
 
     out = folder / f"c{concurrency}-{len(list(folder.iterdir()))}.jsonl"
-    summary = distill(questions, settings, out, base_url=base_url, concurrency=concurrency, limit=limit,
-                      progress=False)
+    summary = distill(
+        questions, settings, out, base_url=base_url, concurrency=concurrency, limit=limit, progress=False
+    )
     assert summary["failed"] == 0, summary
-    return {"rows": summary["ok"], "seconds": summary["seconds"], "rows_per_s": summary["ok"] / summary["seconds"],
-            "completion_tokens": summary["completion_tokens"]}
+    return {
+        "rows": summary["ok"],
+        "seconds": summary["seconds"],
+        "rows_per_s": summary["ok"] / summary["seconds"],
+        "completion_tokens": summary["completion_tokens"],
+    }
 
 
 def local_cases(folder: Path) -> dict:
@@ -43,8 +48,12 @@ def local_cases(folder: Path) -> dict:
     from s1lib.serve import local_server
 
     params = load_params(profile_file("smoke"), {"model": {"dtype": "float32"}, "engine": {"max_model_len": 1024}})
-    settings = Settings(model=params.model.name, max_tokens=200, temperature=0,
-                        extra_body={"vllm_xargs": {"max_thinking": 64, "max_answer": 32}})
+    settings = Settings(
+        model=params.model.name,
+        max_tokens=200,
+        temperature=0,
+        extra_body={"vllm_xargs": {"max_thinking": 64, "max_answer": 32}},
+    )
     out = {}
     with local_server(params, folder) as server:
         run("smoke-pool", settings, server.base_url, 4, folder, limit=4)  # warm-up
@@ -57,12 +66,24 @@ def instant_cases(folder: Path) -> dict:
     from s1lib.distill import Settings
 
     questions = folder / "questions.jsonl"
-    questions.write_text("".join(json.dumps({"question": f"Question {i}: what is 6 times 7?", "solution": "42"}) + "\n"
-                                 for i in range(2000)))
-    server = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, 'tests'); from fake_openai import FakeOpenAI\n"
-        "with FakeOpenAI() as f:\n    print(f.base_url, flush=True)\n    time.sleep(3600)")],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    questions.write_text(
+        "".join(
+            json.dumps({"question": f"Question {i}: what is 6 times 7?", "solution": "42"}) + "\n" for i in range(2000)
+        )
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path.insert(0, 'tests'); from fake_openai import FakeOpenAI\n"
+                "with FakeOpenAI() as f:\n    print(f.base_url, flush=True)\n    time.sleep(3600)"
+            ),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = server.stdout.readline().strip()
         return {f"instant-c{c}": run(str(questions), Settings(model="fake"), base_url, c, folder) for c in (16, 64)}
@@ -87,8 +108,10 @@ def main() -> None:
     if "local-c1" in results:
         ratios["local_c16_over_c1"] = results["local-c16"]["rows_per_s"] / results["local-c1"]["rows_per_s"]
         print(f"local rows/s, 16 vs 1 concurrent: {ratios['local_c16_over_c1']:.2f}x (target >= 3x)")
-    print(f"client alone: {max(r['rows_per_s'] for k, r in results.items() if k.startswith('instant')):.0f} rows/s "
-          "(target >= 200)")
+    print(
+        f"client alone: {max(r['rows_per_s'] for k, r in results.items() if k.startswith('instant')):.0f} rows/s "
+        "(target >= 200)"
+    )
     write_result("distill", {"cases": results, "ratios": ratios})
 
 

@@ -54,10 +54,20 @@ def engine_settings(args) -> dict:
     """The model and vLLM settings of the processor and served checks: the chosen model on a GPU, the embedded one
     in float32 (eager, a quarter of memory) on a CPU."""
     if gpus():
-        return {"model": args.model, "dtype": "bfloat16", "gpu_memory_utilization": 0.5, "max_model_len": 4096,
-                "enforce_eager": False}
-    return {"model": "smollm2-135m", "dtype": "float32", "gpu_memory_utilization": 0.25, "max_model_len": 1024,
-            "enforce_eager": True}
+        return {
+            "model": args.model,
+            "dtype": "bfloat16",
+            "gpu_memory_utilization": 0.5,
+            "max_model_len": 4096,
+            "enforce_eager": False,
+        }
+    return {
+        "model": "smollm2-135m",
+        "dtype": "float32",
+        "gpu_memory_utilization": 0.25,
+        "max_model_len": 1024,
+        "enforce_eager": True,
+    }
 
 
 def check_versions(args) -> dict:
@@ -85,15 +95,21 @@ def check_processor(args) -> dict:
 
     settings = engine_settings(args)
     engine = VLLMEngine(resolve_model(settings.pop("model")), **settings)
-    forcing = Forcing(max_thinking=256, min_thinking=96, ignore=3, ignore_str="Wait", max_answer=16,
-                      max_generation=1024)
+    forcing = Forcing(
+        max_thinking=256, min_thinking=96, ignore=3, ignore_str="Wait", max_answer=16, max_generation=1024
+    )
     generate(engine, QUESTIONS[:1], forcing, progress=False)  # warm-up (and CUDA graphs)
     timings = driver_timings(engine, QUESTIONS, forcing)  # raises (the check fails) when the drivers' ids differ
     config = engine.llm.llm_engine.vllm_config
     ratios = {f"b{b}": timings[f"vllm-bf-b{b}"]["seconds"] / timings[f"vllm-plain-b{b}"]["seconds"] for b in (1, 8)}
-    return {"ok": engine.has_processor, "runner": engine.runner, "driver": engine.driver,
-            "async_scheduling": bool(getattr(config.scheduler_config, "async_scheduling", False)),
-            "processor_over_plain": ratios, "timings": timings}
+    return {
+        "ok": engine.has_processor,
+        "runner": engine.runner,
+        "driver": engine.driver,
+        "async_scheduling": bool(getattr(config.scheduler_config, "async_scheduling", False)),
+        "processor_over_plain": ratios,
+        "timings": timings,
+    }
 
 
 def check_served(args) -> dict:
@@ -114,12 +130,20 @@ def check_served(args) -> dict:
         with LocalServer(server_command(load_params(path), port=port), port, Path(tmp) / "server.log") as server:
             client = openai.OpenAI(base_url=server.base_url, api_key="unused")
             reply = client.chat.completions.create(
-                model=params["model"]["name"], messages=[{"role": "user", "content": QUESTIONS[0]}], temperature=0,
-                max_tokens=512, extra_body={"vllm_xargs": {"max_thinking": BUDGET, "max_answer": 32}})
+                model=params["model"]["name"],
+                messages=[{"role": "user", "content": QUESTIONS[0]}],
+                temperature=0,
+                max_tokens=512,
+                extra_body={"vllm_xargs": {"max_thinking": BUDGET, "max_answer": 32}},
+            )
     thinking = reply.usage.completion_tokens_details.reasoning_tokens
     answer = reply.choices[0].message.content or ""  # an untrained model may end its answer at once
-    return {"ok": thinking <= BUDGET and bool(reply.choices[0].message.reasoning), "thinking_tokens": thinking,
-            "budget": BUDGET, "answer": answer[:80]}
+    return {
+        "ok": thinking <= BUDGET and bool(reply.choices[0].message.reasoning),
+        "thinking_tokens": thinking,
+        "budget": BUDGET,
+        "answer": answer[:80],
+    }
 
 
 def small_subset(subset: str, rows: int, folder: Path) -> str:
@@ -151,8 +175,7 @@ def gpu_profile(args, folder: Path, steps: int = 6) -> Path:
 
     profile = load_params(ROOT / "params" / "gpu-1.5b.yaml").model_dump()
     profile["model"]["name"] = args.model
-    profile["train"].update(max_steps=steps, save_steps=2, global_batch_size=2, max_length=4096,
-                            keep_checkpoints=True)
+    profile["train"].update(max_steps=steps, save_steps=2, global_batch_size=2, max_length=4096, keep_checkpoints=True)
     path = folder / "gpu-check.yaml"
     path.write_text(yaml.safe_dump(profile))
     return path
@@ -165,8 +188,16 @@ def sft_kill_and_resume(args, launcher: list[str]) -> dict:
         folder = Path(tmp)
         params = gpu_profile(args, folder)
         out = folder / "sft"
-        cmd = [*launcher, "train", "--params", str(params), "--subset", small_subset(args.subset, 12, folder),
-               "--out", str(out)]
+        cmd = [
+            *launcher,
+            "train",
+            "--params",
+            str(params),
+            "--subset",
+            small_subset(args.subset, 12, folder),
+            "--out",
+            str(out),
+        ]
         start = time.time()
         train(cmd, out, crash_at=2)
         killed_after = sorted(p.name for p in out.glob("checkpoint-*"))
@@ -176,9 +207,15 @@ def sft_kill_and_resume(args, launcher: list[str]) -> dict:
         log = read_log(out / "log.jsonl")
         begins = [json.loads(x)["step"] for x in (out / "log.jsonl").read_text().splitlines() if "train_begin" in x]
         final = any((out / "final").glob("model*.safetensors"))
-        result = {"killed_after": killed_after, "resumed_from": begins[1:], "first_loss": log[0]["loss"],
-                  "last_loss": log[-1]["loss"], "steps": log[-1]["step"], "final_model": final,
-                  "seconds": round(time.time() - start, 1)}
+        result = {
+            "killed_after": killed_after,
+            "resumed_from": begins[1:],
+            "first_loss": log[0]["loss"],
+            "last_loss": log[-1]["loss"],
+            "steps": log[-1]["step"],
+            "final_model": final,
+            "seconds": round(time.time() - start, 1),
+        }
     result["ok"] = bool(killed_after and result["resumed_from"] and final and result["steps"] == 6)
     return result
 
@@ -192,8 +229,19 @@ def check_sft(args) -> dict:
 def check_fsdp(args) -> dict:
     if gpus() < 2:
         raise Skip(f"needs 2 or more GPUs ({gpus()} here)")
-    return sft_kill_and_resume(args, ["accelerate", "launch", "--config_file", str(ROOT / "params" / "accelerate" /
-                                      "fsdp.yaml"), "--num_processes", "2", "-m", "s1lib"])
+    return sft_kill_and_resume(
+        args,
+        [
+            "accelerate",
+            "launch",
+            "--config_file",
+            str(ROOT / "params" / "accelerate" / "fsdp.yaml"),
+            "--num_processes",
+            "2",
+            "-m",
+            "s1lib",
+        ],
+    )
 
 
 def check_eval(args) -> dict:
@@ -203,9 +251,14 @@ def check_eval(args) -> dict:
     from s1lib.params import load_params
 
     with tempfile.TemporaryDirectory() as tmp:
-        params = load_params(gpu_profile(args, Path(tmp)), {
-            "eval": {"limit": 4}, "forcing": {"max_thinking": 512, "max_generation": 4096},
-            "engine": {"name": "vllm", "max_model_len": 4096}})
+        params = load_params(
+            gpu_profile(args, Path(tmp)),
+            {
+                "eval": {"limit": 4},
+                "forcing": {"max_thinking": 512, "max_generation": 4096},
+                "engine": {"name": "vllm", "max_model_len": 4096},
+            },
+        )
         metrics = evaluate(params, "aime24", Path(tmp) / "eval", progress=False)
     result = {k: metrics[k] for k in ("n", "accuracy", "mean_model_thinking_tokens", "forced_end_rate")}
     result["ok"] = metrics["mean_model_thinking_tokens"] <= 512
@@ -218,7 +271,7 @@ def run_one(name: str, args) -> dict:
     start = time.time()
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT / "benchmarks")
     line = next((ln for ln in reversed(done.stdout.splitlines()) if ln.startswith(TAG)), None)
-    result = json.loads(line[len(TAG):]) if line else {"ok": False, "error": done.stderr[-2000:]}
+    result = json.loads(line[len(TAG) :]) if line else {"ok": False, "error": done.stderr[-2000:]}
     result["seconds"] = round(time.time() - start, 1)
     return result
 
@@ -231,8 +284,12 @@ def update_readme(results: dict, readme: Path = ROOT / "README.md") -> None:
     ran = [name for name, r in results["checks"].items() if "skipped" not in r]
     passed = [name for name in ran if results["checks"][name].get("ok")]
     runner = results["checks"].get("processor", {}).get("runner", "-")
-    cells = [row, f"{results['date']}: {device} x {max(n, 1)}", f"vLLM {results['vllm']}, runner {runner}",
-             f"{len(passed)}/{len(ran)} passed ({', '.join(passed) or 'none'})"]
+    cells = [
+        row,
+        f"{results['date']}: {device} x {max(n, 1)}",
+        f"vLLM {results['vllm']}, runner {runner}",
+        f"{len(passed)}/{len(ran)} passed ({', '.join(passed) or 'none'})",
+    ]
     text = readme.read_text()
     pattern = re.compile(rf"^\| {re.escape(row)} \|.*$", re.M)
     if not pattern.search(text):
@@ -259,15 +316,22 @@ def main() -> None:
     import torch
     import vllm
 
-    results = {"date": datetime.date.today().isoformat(), "gpus": gpus(),
-               "device": torch.cuda.get_device_name(0) if gpus() else "CPU", "vllm": vllm.__version__,
-               "checks": {}}
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "gpus": gpus(),
+        "device": torch.cuda.get_device_name(0) if gpus() else "CPU",
+        "vllm": vllm.__version__,
+        "checks": {},
+    }
     for name in CHECKS:
         results["checks"][name] = run_one(name, args)
         r = results["checks"][name]
         status = "SKIP" if "skipped" in r else "PASS" if r.get("ok") else "FAIL"
-        detail = r.get("skipped") or r.get("error", "").strip().splitlines()[-1:] or {
-            k: v for k, v in r.items() if k not in ("ok", "timings", "seconds")}
+        detail = (
+            r.get("skipped")
+            or r.get("error", "").strip().splitlines()[-1:]
+            or {k: v for k, v in r.items() if k not in ("ok", "timings", "seconds")}
+        )
         print(f"{status}  {name:<10}{r['seconds']:>7.1f}s  {detail}", flush=True)
     write_result("gpu_check", results)
     if args.update_readme:

@@ -18,8 +18,13 @@ from fractions import Fraction
 from common import write_result
 
 A = "<|im_start|>think\n...\n<|im_start|>answer\n"
-ADVERSARIAL = ["\\boxed{10^{10^{10}}}", "\\boxed{9^{9^{9}}}", "\\boxed{(10^9)!}", "\\boxed{" + "x+" * 200_000 + "1}",
-               "\\boxed{7} then \\boxed the rest of this prose until $ the end $"]
+ADVERSARIAL = [
+    "\\boxed{10^{10^{10}}}",
+    "\\boxed{9^{9^{9}}}",
+    "\\boxed{(10^9)!}",
+    "\\boxed{" + "x+" * 200_000 + "1}",
+    "\\boxed{7} then \\boxed the rest of this prose until $ the end $",
+]
 
 
 def rewrite(gold: str, rng: random.Random) -> str:
@@ -45,13 +50,15 @@ def noisy(rows: list[dict], seed: int = 0) -> list[tuple[str, str]]:
     out = []
     for row in rows:
         gold, other = row["answer"], rng.choice(rows)["answer"]
-        text = rng.choice([
-            A + f"So the answer is $\\boxed{{ {rewrite(gold, rng)} }}$.",
-            A + f"Final Answer: ${other}$",
-            A + f"Final Answer: The final answer is ${gold}$. I hope it is correct.",
-            A + f"\\boxed{{{other}}} or maybe \\boxed{{({gold})}}",
-            A + "I could not finish.",
-        ])
+        text = rng.choice(
+            [
+                A + f"So the answer is $\\boxed{{ {rewrite(gold, rng)} }}$.",
+                A + f"Final Answer: ${other}$",
+                A + f"Final Answer: The final answer is ${gold}$. I hope it is correct.",
+                A + f"\\boxed{{{other}}} or maybe \\boxed{{({gold})}}",
+                A + "I could not finish.",
+            ]
+        )
         out.append((gold, text))
     return out
 
@@ -92,16 +99,25 @@ def main() -> None:
         "noisy + 1% adversarial": with_adversarial(clean),
     }
     results = {}
-    print(f"{'case (MATH500, 2 workers)':<28}{'answers':>8}{'correct':>9}{'timeouts':>9}{'seconds':>9}{'answers/s':>11}")
+    print(
+        f"{'case (MATH500, 2 workers)':<28}{'answers':>8}{'correct':>9}{'timeouts':>9}{'seconds':>9}{'answers/s':>11}"
+    )
     for name, pairs in cases.items():
         seconds, correct, timeouts = timed(pairs)
-        results[name] = {"answers": len(pairs), "correct": correct, "timeouts": timeouts, "seconds": seconds,
-                         "answers_per_s": len(pairs) / seconds}
+        results[name] = {
+            "answers": len(pairs),
+            "correct": correct,
+            "timeouts": timeouts,
+            "seconds": seconds,
+            "answers_per_s": len(pairs) / seconds,
+        }
         print(f"{name:<28}{len(pairs):>8}{correct:>9}{timeouts:>9}{seconds:>9.2f}{len(pairs) / seconds:>11.1f}")
     ratio = results["noisy + 1% adversarial"]["seconds"] / results["noisy predictions"]["seconds"]
     results["adversarial / clean"] = ratio
-    print(f"adversarial / clean time: {ratio:.2f}x (target <= 2x); slowest case "
-          f"{max(r['seconds'] for r in results.values() if isinstance(r, dict)):.2f} s (target <= 10 s)")
+    print(
+        f"adversarial / clean time: {ratio:.2f}x (target <= 2x); slowest case "
+        f"{max(r['seconds'] for r in results.values() if isinstance(r, dict)):.2f} s (target <= 10 s)"
+    )
     write_result("grading", results)
 
 

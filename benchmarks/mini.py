@@ -56,13 +56,18 @@ def main() -> None:
     params_file.write_text(yaml.safe_dump(params))
 
     start = time.perf_counter()
-    papermill.execute_notebook(str(ROOT / "notebooks" / "11_s1_in_miniature.ipynb"), str(folder / "11.ipynb"),
-                               parameters={"params_file": str(params_file), "n_test": args.n_test}, cwd=str(ROOT),
-                               progress_bar=False)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "11_s1_in_miniature.ipynb"),
+        str(folder / "11.ipynb"),
+        parameters={"params_file": str(params_file), "n_test": args.n_test},
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
     total = time.perf_counter() - start
     notebook = json.loads((folder / "11.ipynb").read_text())
-    seconds = {stage: find_cell(notebook, marker)["metadata"]["papermill"]["duration"]
-               for stage, marker in CELLS.items()}
+    seconds = {
+        stage: find_cell(notebook, marker)["metadata"]["papermill"]["duration"] for stage, marker in CELLS.items()
+    }
     seconds["notebook"] = total
 
     sweep_rows = json.loads((folder / "tts" / "mini-letters" / "sweep.json").read_text())["rows"]
@@ -71,8 +76,15 @@ def main() -> None:
     print(f"\n{'what':<12}{'seconds':>9}{'minutes':>9}   target")
     for name, target in (("training", "< 8 min"), ("sweep", ""), ("ablation", ""), ("notebook", "< 12 min")):
         print(f"{name:<12}{seconds[name]:>9.0f}{seconds[name] / 60:>9.1f}   {target}")
-    write_result("mini", {"n_test": args.n_test, "seconds": seconds, "fresh_training": not args.keep_model,
-                          "table": json.loads(table.reset_index().to_json(orient="records"))})
+    write_result(
+        "mini",
+        {
+            "n_test": args.n_test,
+            "seconds": seconds,
+            "fresh_training": not args.keep_model,
+            "table": json.loads(table.reset_index().to_json(orient="records")),
+        },
+    )
 
 
 if __name__ == "__main__":

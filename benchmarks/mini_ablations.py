@@ -61,16 +61,23 @@ def main() -> None:
         print(f"{stage:<22}{s:>8.0f} s{s / 60:>7.1f} min")
     print()
     print("\n".join(f"{'met' if ok else 'MISSED':<7}{claim}" for claim, ok in verdict.items()))
-    write_result("mini_ablations", {
-        "profile": PROFILE, "pool_rows": params.mini_pool.n_pool, "n": params.mini_pool.n,
-        "test_questions": len(ablations.evaluation_questions(params.mini_pool)),
-        "funnel": arms["s1K-mini"].funnel, "seconds": seconds,
-        "accuracy": {setting: ablations.differences(results, setting) for setting in ablations.SETTINGS},
-        "by_level": ablations.accuracy_by(results, "level").to_dict(orient="index"),
-        "compute": compute.to_dict(orient="index"),
-        "composition": ablations.composition(arms, "level").to_dict(orient="index"),
-        "targets": verdict, "within_90_min": seconds["total"] <= 90 * 60,
-    })
+    write_result(
+        "mini_ablations",
+        {
+            "profile": PROFILE,
+            "pool_rows": params.mini_pool.n_pool,
+            "n": params.mini_pool.n,
+            "test_questions": len(ablations.evaluation_questions(params.mini_pool)),
+            "funnel": arms["s1K-mini"].funnel,
+            "seconds": seconds,
+            "accuracy": {setting: ablations.differences(results, setting) for setting in ablations.SETTINGS},
+            "by_level": ablations.accuracy_by(results, "level").to_dict(orient="index"),
+            "compute": compute.to_dict(orient="index"),
+            "composition": ablations.composition(arms, "level").to_dict(orient="index"),
+            "targets": verdict,
+            "within_90_min": seconds["total"] <= 90 * 60,
+        },
+    )
 
 
 if __name__ == "__main__":

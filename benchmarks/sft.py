@@ -47,8 +47,11 @@ def step_case(length: int, checkpointing: bool) -> dict:
         optim.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - start)
     seconds = sum(times[1:]) / STEPS
-    return {"seconds_per_step": seconds, "tokens_per_s": length / seconds,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds_per_step": seconds,
+        "tokens_per_s": length / seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def attention_case(attention: str, batch: int, length: int) -> dict:
@@ -60,13 +63,14 @@ def attention_case(attention: str, batch: int, length: int) -> dict:
     from s1lib.models import resolve_model
 
     torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32,
-                                                 attn_implementation=attention)
+    model = AutoModelForCausalLM.from_pretrained(
+        resolve_model("smollm2-135m"), dtype=torch.float32, attn_implementation=attention
+    )
     model.train()
     optim = torch.optim.AdamW(model.parameters(), lr=1e-5)
     ids = torch.randint(100, 49000, (batch, length))
     mask = torch.ones_like(ids)
-    mask[: batch // 2, -length // 4:] = 0
+    mask[: batch // 2, -length // 4 :] = 0
     labels = ids.masked_fill(mask == 0, -100)
     times = []
     for _ in range(STEPS + 1):
@@ -83,7 +87,7 @@ def attention_case(attention: str, batch: int, length: int) -> dict:
 def padding_share(lengths: list[int], micro_batch: int, sort: bool, seed: int = 0) -> float:
     """Share of computed tokens that are padding when batches are padded to their longest sequence."""
     order = sorted(lengths) if sort else random.Random(seed).sample(lengths, len(lengths))
-    batches = [order[i:i + micro_batch] for i in range(0, len(order), micro_batch)]
+    batches = [order[i : i + micro_batch] for i in range(0, len(order), micro_batch)]
     computed = sum(max(b) * len(b) for b in batches)
     return 1 - sum(lengths) / computed
 
@@ -107,15 +111,17 @@ def main() -> None:
         padding = padding_table()
     if only in (None, "passes"):
         passes = passes_table()
-    write_result("sft" if only is None else f"sft-{only}",
-                 {"steps": results, "attention": attention, "padding_share": padding, "passes": passes})
+    write_result(
+        "sft" if only is None else f"sft-{only}",
+        {"steps": results, "attention": attention, "padding_share": padding, "passes": passes},
+    )
 
 
 def run_case(flag: str, case: str) -> dict:
     done = subprocess.run([sys.executable, __file__, flag, case], capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
-    return json.loads(next(x for x in reversed(done.stdout.splitlines()) if x.startswith(TAG))[len(TAG):])
+    return json.loads(next(x for x in reversed(done.stdout.splitlines()) if x.startswith(TAG))[len(TAG) :])
 
 
 def step_table() -> dict:
@@ -125,8 +131,10 @@ def step_table() -> dict:
         for ckpt in (False, True):
             r = run_case("--case", f"{length}:{int(ckpt)}")
             results[f"{length}{'-ckpt' if ckpt else ''}"] = {"length": length, "checkpointing": ckpt, **r}
-            print(f"{length:>7}{'yes' if ckpt else 'no':>6}{r['seconds_per_step']:>9.2f}{r['tokens_per_s']:>9.0f}"
-                  f"{r['peak_mb']:>9.0f}")
+            print(
+                f"{length:>7}{'yes' if ckpt else 'no':>6}{r['seconds_per_step']:>9.2f}{r['tokens_per_s']:>9.0f}"
+                f"{r['peak_mb']:>9.0f}"
+            )
     return results
 
 
@@ -137,8 +145,9 @@ def attention_table() -> dict:
     results = {}
     print(f"{'batch x length':>15}{'sdpa s/step':>13}{'eager s/step':>14}{'eager/sdpa':>12}{'trainer picks':>15}")
     for batch, length in ATTENTION_SHAPES:
-        sdpa, eager = (run_case("--attention-case", f"{a}:{batch}:{length}")["seconds_per_step"]
-                       for a in ("sdpa", "eager"))
+        sdpa, eager = (
+            run_case("--attention-case", f"{a}:{batch}:{length}")["seconds_per_step"] for a in ("sdpa", "eager")
+        )
         picks = training_attention(load_params("params/smoke.yaml", {"train": {"max_length": length}})) or "sdpa"
         results[f"{batch}x{length}"] = {"sdpa": sdpa, "eager": eager, "picks": picks}
         print(f"{f'{batch} x {length}':>15}{sdpa:>13.2f}{eager:>14.2f}{eager / sdpa:>12.2f}{picks:>15}")
@@ -151,9 +160,11 @@ def padding_table() -> dict:
 
     rows = random.Random(0).sample(load_pool("smoke-pool"), 1000)
     lengths = [n + 60 for n in trace_lengths(["\n".join(r["thinking_trajectories"]) for r in rows])]  # + template
-    padding = {"micro-batch 1 (the recipe)": padding_share(lengths, 1, False),
-               "micro-batch 4, random order": padding_share(lengths, 4, False),
-               "micro-batch 4, length-sorted": padding_share(lengths, 4, True)}
+    padding = {
+        "micro-batch 1 (the recipe)": padding_share(lengths, 1, False),
+        "micro-batch 4, random order": padding_share(lengths, 4, False),
+        "micro-batch 4, length-sorted": padding_share(lengths, 4, True),
+    }
     for name, share in padding.items():
         print(f"padding share, {name:<30}{100 * share:6.1f}%")
     return padding
@@ -184,7 +195,7 @@ def passes_table() -> dict:
     print(f"{'rows per pass':>14}{'tokens fed':>12}{'s/step':>9}{'loss':>9}")
     for micro in (16, 8, 4):
         trainer.MICRO_ROWS = micro
-        fed = sum(max(lengths[i:i + micro]) * len(lengths[i:i + micro]) for i in range(0, len(lengths), micro))
+        fed = sum(max(lengths[i : i + micro]) * len(lengths[i : i + micro]) for i in range(0, len(lengths), micro))
         times = []
         for _ in range(STEPS + 1):  # the first pass warms up allocators and is not timed
             start = time.perf_counter()
@@ -193,8 +204,12 @@ def passes_table() -> dict:
             loss.backward()
             model.zero_grad(set_to_none=True)
             times.append(time.perf_counter() - start)
-        results[str(micro)] = {"tokens_fed": fed, "real_tokens": sum(lengths),
-                               "seconds_per_step": sum(times[1:]) / STEPS, "loss": loss.item()}
+        results[str(micro)] = {
+            "tokens_fed": fed,
+            "real_tokens": sum(lengths),
+            "seconds_per_step": sum(times[1:]) / STEPS,
+            "loss": loss.item(),
+        }
         print(f"{micro:>14}{fed:>12}{results[str(micro)]['seconds_per_step']:>9.2f}{loss.item():>9.4f}")
     return results
 

@@ -28,7 +28,9 @@ def main() -> None:
     generate(engine, QUESTIONS[:1], replace(base, max_thinking=32), progress=False)  # warm-up
 
     start = time.perf_counter()
-    largest = generate(engine, QUESTIONS, replace(base, max_thinking=max(BUDGETS), ignore=max(IGNORES)), progress=False)
+    largest = generate(
+        engine, QUESTIONS, replace(base, max_thinking=max(BUDGETS), ignore=max(IGNORES)), progress=False
+    )
     largest_s = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -36,8 +38,11 @@ def main() -> None:
     sweep_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    naive = {(b, k): generate(engine, QUESTIONS, replace(base, max_thinking=b, ignore=k), progress=False)
-             for b in BUDGETS for k in IGNORES}
+    naive = {
+        (b, k): generate(engine, QUESTIONS, replace(base, max_thinking=b, ignore=k), progress=False)
+        for b in BUDGETS
+        for k in IGNORES
+    }
     naive_s = time.perf_counter() - start
     same = sum(g.token_ids == h.token_ids for key in naive for g, h in zip(results[key], naive[key]))
     total = len(naive) * len(QUESTIONS)
@@ -46,11 +51,22 @@ def main() -> None:
     print(f"{'what':<26}{'seconds':>9}{'x largest':>11}")
     for name, seconds in rows.items():
         print(f"{name:<26}{seconds:>9.1f}{seconds / largest_s:>11.2f}")
-    print(f"sweep settings identical to independent runs: {same}/{total}; "
-          f"mean thinking tokens of the largest run: {sum(g.thinking_tokens for g in largest) / len(largest):.0f}")
-    write_result("sweep", {"budgets": BUDGETS, "ignores": IGNORES, "questions": len(QUESTIONS), "seconds": rows,
-                               "sweep_over_largest": sweep_s / largest_s, "naive_over_largest": naive_s / largest_s,
-                               "identical": [same, total]})
+    print(
+        f"sweep settings identical to independent runs: {same}/{total}; "
+        f"mean thinking tokens of the largest run: {sum(g.thinking_tokens for g in largest) / len(largest):.0f}"
+    )
+    write_result(
+        "sweep",
+        {
+            "budgets": BUDGETS,
+            "ignores": IGNORES,
+            "questions": len(QUESTIONS),
+            "seconds": rows,
+            "sweep_over_largest": sweep_s / largest_s,
+            "naive_over_largest": naive_s / largest_s,
+            "identical": [same, total],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ def _add_forcing_args(p: argparse.ArgumentParser) -> None:
     for name in forcing_flags():
         info = Forcing.__pydantic_fields__[name]
         extra = "; 'none' for no cap" if name == "max_thinking" else ""
-        g.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="V", help=f"{info.description or name}{extra}")
+        g.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, metavar="V", help=f"{info.description or name}{extra}"
+        )
 
 
 def _settings(assignments: list[str] | None) -> dict:
@@ -59,8 +61,9 @@ def _settings(assignments: list[str] | None) -> dict:
 def _params(args, overrides: dict):
     """The profile with `--set` assignments, and the flags over them; both validated as the file is."""
     source = args.params or profile_file(args.profile)
-    return load_params(source, merge(_settings(getattr(args, "set", None)), overrides),
-                       overrides_from="command-line flags")
+    return load_params(
+        source, merge(_settings(getattr(args, "set", None)), overrides), overrides_from="command-line flags"
+    )
 
 
 def _overrides(args) -> dict:
@@ -94,12 +97,25 @@ def cmd_eval(args) -> int:
     from s1lib.eval.runner import evaluate
 
     overrides = _overrides(args)
-    ev = {k: v for k, v in {"limit": args.limit, "subset_seed": args.subset_seed, "grader": args.grader}.items() if v is not None}
+    ev = {
+        k: v
+        for k, v in {"limit": args.limit, "subset_seed": args.subset_seed, "grader": args.grader}.items()
+        if v is not None
+    }
     if ev:
         overrides["eval"] = ev
     params = _params(args, overrides)
     metrics = evaluate(params, args.benchmark, args.out, shard=tuple(args.shard) if args.shard else None)
-    keys = ("benchmark", "n", "accuracy", "ci_low", "ci_high", "mean_thinking_tokens", "forced_end_rate", "config_hash")
+    keys = (
+        "benchmark",
+        "n",
+        "accuracy",
+        "ci_low",
+        "ci_high",
+        "mean_thinking_tokens",
+        "forced_end_rate",
+        "config_hash",
+    )
     print(json.dumps({k: metrics[k] for k in keys}))
     return 0
 
@@ -111,18 +127,30 @@ def cmd_select(args) -> int:
         raise UserError(f"--n must be at least 1 (got {args.n})")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the selection
     params = _params(args, {})
-    prepared = prepare(args.pool, args.against or params.data.decontaminate_against, params.data.ngram,
-                       params.data.min_level)
+    prepared = prepare(
+        args.pool, args.against or params.data.decontaminate_against, params.data.ngram, params.data.min_level
+    )
     sel = select(prepared, args.method, args.n, args.seed, params.data.math_seed_length)
     for problem in prepared.problems:
         print(f"skipped {problem}", file=sys.stderr)
     for note in sel.notes:
         print(f"s1lib select: {note}", file=sys.stderr)
-    rows_path, summary_path = write_selection(sel, args.out, {
-        "pool": args.pool, "method": args.method, "n": args.n, "seed": args.seed,
-        "decontaminated_against": sorted(set(args.against or params.data.decontaminate_against) - set(prepared.skipped_eval_sets)),
-        "skipped_eval_sets": prepared.skipped_eval_sets, "malformed_rows": [str(p) for p in prepared.problems],
-        "removed_by_decontamination": len(prepared.removed)})
+    rows_path, summary_path = write_selection(
+        sel,
+        args.out,
+        {
+            "pool": args.pool,
+            "method": args.method,
+            "n": args.n,
+            "seed": args.seed,
+            "decontaminated_against": sorted(
+                set(args.against or params.data.decontaminate_against) - set(prepared.skipped_eval_sets)
+            ),
+            "skipped_eval_sets": prepared.skipped_eval_sets,
+            "malformed_rows": [str(p) for p in prepared.problems],
+            "removed_by_decontamination": len(prepared.removed),
+        },
+    )
     print(json.dumps({"rows": str(rows_path), "summary": str(summary_path), "funnel": sel.funnel}))
     return 0
 
@@ -151,8 +179,15 @@ def cmd_serve(args) -> int:
 
     overrides = {"model": {"name": args.model}} if args.model else {}
     params = _params(args, overrides)
-    return serve(params, args.host, args.port, runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log",
-                 api_key=args.api_key, no_api_key=args.no_api_key, extra=args.vllm_options)
+    return serve(
+        params,
+        args.host,
+        args.port,
+        runs_dir(params.profile) / "serve" / f"vllm-{args.port}.log",
+        api_key=args.api_key,
+        no_api_key=args.no_api_key,
+        extra=args.vllm_options,
+    )
 
 
 def cmd_distill(args) -> int:
@@ -162,11 +197,26 @@ def cmd_distill(args) -> int:
         extra_body = json.loads(args.extra_body) if args.extra_body else {}
     except json.JSONDecodeError as err:
         raise UserError(f"--extra-body is not JSON: {err.msg}") from None
-    settings = Settings(model=args.model, role=args.role, temperature=args.temperature, max_tokens=args.max_tokens,
-                        extra_body=extra_body, **({"column": args.column} if args.column else {}))
-    summary = distill(args.questions, settings, args.out, base_url=args.base_url, api_key_env=args.api_key_env,
-                      concurrency=args.concurrency, limit=args.limit, timeout=args.timeout,
-                      max_retries=args.max_retries, prices=Prices(args.price_prompt, args.price_completion))
+    settings = Settings(
+        model=args.model,
+        role=args.role,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        extra_body=extra_body,
+        **({"column": args.column} if args.column else {}),
+    )
+    summary = distill(
+        args.questions,
+        settings,
+        args.out,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        concurrency=args.concurrency,
+        limit=args.limit,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        prices=Prices(args.price_prompt, args.price_completion),
+    )
     print(json.dumps(summary))
     return 1 if summary["failed"] else 0
 
@@ -178,20 +228,23 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
-REFUSED = ("Refused before any work, with one message naming the file, key or flag (exit 2): unknown or mistyped "
-           "params keys; sweep budgets that are not increasing positive numbers; counts and sizes below their minimum "
-           "(--batch-size 0); max_generation beyond engine.max_model_len; a prompt or thinking budget longer than the "
-           "model's context; dataset and training rows that are not UTF-8, not JSON or miss a field (named by file "
-           "and line); run folders holding samples or checkpoints of other settings; a training set whose prompts "
-           "all fill the block size. `s1lib --debug <command>` shows the traceback instead.")
+REFUSED = (
+    "Refused before any work, with one message naming the file, key or flag (exit 2): unknown or mistyped "
+    "params keys; sweep budgets that are not increasing positive numbers; counts and sizes below their minimum "
+    "(--batch-size 0); max_generation beyond engine.max_model_len; a prompt or thinking budget longer than the "
+    "model's context; dataset and training rows that are not UTF-8, not JSON or miss a field (named by file "
+    "and line); run folders holding samples or checkpoints of other settings; a training set whose prompts "
+    "all fill the block size. `s1lib --debug <command>` shows the traceback instead."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from s1lib.data.select import METHODS
     from s1lib.tasks import TASKS
 
-    parser = argparse.ArgumentParser(prog="s1lib", description="s1: simple test-time scaling, reproduced.",
-                                     epilog=REFUSED)
+    parser = argparse.ArgumentParser(
+        prog="s1lib", description="s1: simple test-time scaling, reproduced.", epilog=REFUSED
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors too")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -199,9 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--profile", default="smoke", help="params/<profile>.yaml (default: smoke)")
         p.add_argument("--params", help="a params file instead of a profile name")
         if settable:
-            p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                           help="change any profile setting, e.g. --set train.learning_rate=1e-5 (repeatable; "
-                                "validated like the file)")
+            p.add_argument(
+                "--set",
+                action="append",
+                metavar="SECTION.KEY=VALUE",
+                help="change any profile setting, e.g. --set train.learning_rate=1e-5 (repeatable; "
+                "validated like the file)",
+            )
         return p
 
     g = with_profile(sub.add_parser("generate", help="answer questions with budget forcing", epilog=REFUSED))
@@ -225,11 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_forcing_args(e)
     e.set_defaults(func=cmd_eval)
 
-    s = with_profile(sub.add_parser("select", help="decontaminate a pool and select a training subset", epilog=REFUSED + (
-        " Never more rows than --n: where benchmark seeds alone exceed it, the n longest seeds are kept, and a line "
-        "on stderr says so.")))
-    s.add_argument("--pool", required=True, help="pool-59k, s1K, s1K-1.1, smoke-pool, or a JSONL file in the s1 "
-                                                    "schema (s1lib distill writes one)")
+    s = with_profile(
+        sub.add_parser(
+            "select",
+            help="decontaminate a pool and select a training subset",
+            epilog=REFUSED
+            + (
+                " Never more rows than --n: where benchmark seeds alone exceed it, the n longest seeds are kept, "
+                "and a line on stderr says so."
+            ),
+        )
+    )
+    s.add_argument(
+        "--pool",
+        required=True,
+        help="pool-59k, s1K, s1K-1.1, smoke-pool, or a JSONL file in the s1 schema (s1lib distill writes one)",
+    )
     s.add_argument("--method", default="s1k", choices=list(METHODS))
     s.add_argument("--n", type=int, default=1000)
     s.add_argument("--seed", type=int, default=0)
@@ -237,55 +305,92 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="JSONL file for the rows; the summary goes beside it")
     s.set_defaults(func=cmd_select)
 
-    t = with_profile(sub.add_parser("train", help="fine-tune with the s1 recipe (resumable, cached by content hash)",
-                                    epilog=REFUSED))
-    t.add_argument("--subset", required=True,
-                   help="a JSONL file, a selection in runs/<profile>/data/ (s1k, random, ...), or a pool name")
+    t = with_profile(
+        sub.add_parser(
+            "train", help="fine-tune with the s1 recipe (resumable, cached by content hash)", epilog=REFUSED
+        )
+    )
+    t.add_argument(
+        "--subset",
+        required=True,
+        help="a JSONL file, a selection in runs/<profile>/data/ (s1k, random, ...), or a pool name",
+    )
     t.add_argument("--out", help="run folder (default: runs/<profile>/sft/<subset>-<hash>)")
     t.set_defaults(func=cmd_train)
 
-    pl = with_profile(sub.add_parser("plan", help="check a profile's run without a GPU: data, steps, launch, memory",
-                                     epilog="Exits 1 when the plan cannot run (memory over the GPU, missing data, a "
-                                            "budget longer than the context), naming each problem."))
+    pl = with_profile(
+        sub.add_parser(
+            "plan",
+            help="check a profile's run without a GPU: data, steps, launch, memory",
+            epilog="Exits 1 when the plan cannot run (memory over the GPU, missing data, a "
+            "budget longer than the context), naming each problem.",
+        )
+    )
     pl.add_argument("--nodes", type=int, help="nodes (default: the profile's train.num_nodes)")
     pl.add_argument("--gpus-per-node", type=int, help="GPUs per node (default: train.num_gpus / num_nodes)")
     pl.add_argument("--gpu-memory-gb", type=float, default=80.0, help="memory of one GPU (default 80, an H100)")
     pl.set_defaults(func=cmd_plan)
 
-    sv = with_profile(sub.add_parser(
-        "serve", help="an OpenAI-compatible vLLM server with budget forcing per request",
-        usage="%(prog)s [options] [-- VLLM_OPTION ...]",
-        epilog="A request sets budget forcing with extra_body={'vllm_xargs': {'max_thinking': 64, 'ignore': 1, ...}}; "
-               "the reply carries the think block as message.reasoning and its length as "
-               "usage.completion_tokens_details.reasoning_tokens. Options after -- go to vLLM's server (e.g. -- "
-               "--max-num-seqs 64). Ctrl-C stops the server and its engine."))
+    sv = with_profile(
+        sub.add_parser(
+            "serve",
+            help="an OpenAI-compatible vLLM server with budget forcing per request",
+            usage="%(prog)s [options] [-- VLLM_OPTION ...]",
+            epilog="A request sets budget forcing with "
+            "extra_body={'vllm_xargs': {'max_thinking': 64, 'ignore': 1, ...}}; the reply carries the think block as "
+            "message.reasoning and its length as "
+            "usage.completion_tokens_details.reasoning_tokens. Options after -- go to vLLM's server (e.g. -- "
+            "--max-num-seqs 64). Ctrl-C stops the server and its engine.",
+        )
+    )
     sv.add_argument("--model", help="hub id, local directory or alias (default: the profile's)")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--api-key", help="the key every /v1 request must send (default: $S1LIB_API_KEY, else "
-                                      "$VLLM_API_KEY; the variable keeps it out of the process list)")
-    sv.add_argument("--no-api-key", action="store_true",
-                    help="serve a --host other than loopback without a key (anyone who reaches the port may use it)")
+    sv.add_argument(
+        "--api-key",
+        help="the key every /v1 request must send (default: $S1LIB_API_KEY, else "
+        "$VLLM_API_KEY; the variable keeps it out of the process list)",
+    )
+    sv.add_argument(
+        "--no-api-key",
+        action="store_true",
+        help="serve a --host other than loopback without a key (anyone who reaches the port may use it)",
+    )
     sv.set_defaults(func=cmd_serve)
 
-    d = sub.add_parser("distill", help="collect reasoning traces (or difficulty grades) from a model behind an "
-                                       "OpenAI-compatible API (resumable)",
-                       epilog="Run it again with the same flags to resume: finished questions are skipped and failed "
-                              "ones retried. Exits 1 when some questions still failed (listed in <out>.errors.jsonl).")
-    d.add_argument("--questions", required=True, help="a pool name (smoke-pool, pool-59k, s1K, ...) or a JSONL file "
-                                                      "with a 'question' field (and 'solution' to grade against)")
+    d = sub.add_parser(
+        "distill",
+        help="collect reasoning traces (or difficulty grades) from a model behind an "
+        "OpenAI-compatible API (resumable)",
+        epilog="Run it again with the same flags to resume: finished questions are skipped and failed "
+        "ones retried. Exits 1 when some questions still failed (listed in <out>.errors.jsonl).",
+    )
+    d.add_argument(
+        "--questions",
+        required=True,
+        help="a pool name (smoke-pool, pool-59k, s1K, ...) or a JSONL file "
+        "with a 'question' field (and 'solution' to grade against)",
+    )
     d.add_argument("--model", required=True, help="the model name the server knows")
     d.add_argument("--base-url", help="the endpoint, e.g. http://127.0.0.1:8000/v1 (default: OpenAI)")
     d.add_argument("--out", required=True, help="JSONL file of rows in the s1 schema")
-    d.add_argument("--role", default="teacher", choices=["teacher", "difficulty"],
-                   help="teacher: traces and attempts; difficulty: grade a reference model's answers into a column")
-    d.add_argument("--column", help="the column a difficulty pass fills (default from the model: isqwen7bcorrect "
-                                    "or isqwen32bcorrect)")
+    d.add_argument(
+        "--role",
+        default="teacher",
+        choices=["teacher", "difficulty"],
+        help="teacher: traces and attempts; difficulty: grade a reference model's answers into a column",
+    )
+    d.add_argument(
+        "--column",
+        help="the column a difficulty pass fills (default from the model: isqwen7bcorrect or isqwen32bcorrect)",
+    )
     d.add_argument("--concurrency", type=int, default=16)
     d.add_argument("--limit", type=int, help="only the first N questions")
     d.add_argument("--temperature", type=float)
     d.add_argument("--max-tokens", type=int)
-    d.add_argument("--extra-body", help="JSON merged into each request, e.g. '{\"vllm_xargs\": {\"max_thinking\": 512}}'")
+    d.add_argument(
+        "--extra-body", help='JSON merged into each request, e.g. \'{"vllm_xargs": {"max_thinking": 512}}\''
+    )
     d.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
     d.add_argument("--timeout", type=float, default=600, help="seconds per request before it is retried")
     d.add_argument("--max-retries", type=int, default=6)
@@ -293,8 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--price-completion", type=float, help="USD per million completion tokens")
     d.set_defaults(func=cmd_distill)
 
-    r = with_profile(sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED),
-                     settable=False)
+    r = with_profile(
+        sub.add_parser("reproduce", help="run every notebook with papermill", epilog=REFUSED), settable=False
+    )
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
     r.set_defaults(func=cmd_reproduce)
     return parser
@@ -302,9 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    passed = argv[argv.index("--") + 1:] if "--" in argv else []
+    passed = argv[argv.index("--") + 1 :] if "--" in argv else []
     parser = build_parser()
-    args = parser.parse_args(argv[:len(argv) - len(passed) - 1] if "--" in argv else argv)
+    args = parser.parse_args(argv[: len(argv) - len(passed) - 1] if "--" in argv else argv)
     if "--" in argv and args.command != "serve":
         parser.error(f"only s1lib serve takes options after -- (for vLLM's server), not s1lib {args.command}")
     args.vllm_options = passed
@@ -321,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s1lib {args.command}: {err.strerror}: {err.filename}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"s1lib {args.command}: interrupted (eval and train resume when run again with the same flags)",
-              file=sys.stderr)
+        print(
+            f"s1lib {args.command}: interrupted (eval and train resume when run again with the same flags)",
+            file=sys.stderr,
+        )
         return 130
-

@@ -18,8 +18,10 @@ STYLE = {
 
 def render_terminal(gen: Generation) -> str:
     parts = [f"\033[{STYLE[k][1]}m{t}\033[0m" if k in STYLE else t for k, t in gen.segments]
-    summary = (f"\n\n[{gen.thinking_tokens} thinking tokens, {gen.n_ignored} ignored end(s), "
-               f"{'forced' if gen.forced_end else 'natural'} end]")
+    summary = (
+        f"\n\n[{gen.thinking_tokens} thinking tokens, {gen.n_ignored} ignored end(s), "
+        f"{'forced' if gen.forced_end else 'natural'} end]"
+    )
     return "".join(parts) + summary
 
 
@@ -31,10 +33,14 @@ def render_html(gen: Generation, title: str = "") -> str:
         spans.append(f'<span title="{label}" style="color:{colour};font-weight:{weight}">{html.escape(text)}</span>')
     legend = " · ".join(f'<span style="color:{c}">{lbl}</span>' for lbl, _, c in STYLE.values())
     head = f"<b>{html.escape(title)}</b><br>" if title else ""
-    stats = (f"{gen.thinking_tokens} thinking tokens · {gen.n_ignored} ignored end(s) · "
-             f"{'forced' if gen.forced_end else 'natural'} end")
-    return (f'<div style="font-family:monospace;white-space:pre-wrap;border:1px solid #ddd;padding:8px">{head}'
-            f'{"".join(spans)}<hr style="margin:4px 0"><small>{stats}<br>{legend}</small></div>')
+    stats = (
+        f"{gen.thinking_tokens} thinking tokens · {gen.n_ignored} ignored end(s) · "
+        f"{'forced' if gen.forced_end else 'natural'} end"
+    )
+    return (
+        f'<div style="font-family:monospace;white-space:pre-wrap;border:1px solid #ddd;padding:8px">{head}'
+        f'{"".join(spans)}<hr style="margin:4px 0"><small>{stats}<br>{legend}</small></div>'
+    )
 
 
 def show(gen: Generation, title: str = "") -> None:

@@ -39,7 +39,9 @@ def sft_text(tokenizer, question: str, thinking: str | Sequence[str], attempt: s
 
 def chat_prompt(tokenizer, question: str) -> str:
     """Chat template with the generation prompt, before the think delimiter."""
-    return tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True
+    )
 
 
 def encode(tokenizer, text: str) -> list[int]:

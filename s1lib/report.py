@@ -18,8 +18,17 @@ def save_table(profile: str, name: str, table, title: str, note: str = "") -> Pa
     path = _results_dir(profile) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = table.reset_index().rename(columns={"index": ""})
-    path.write_text(json.dumps({"title": title, "note": note, "columns": [str(c) for c in frame.columns],
-                                "rows": frame.astype(str).values.tolist(), "saved": time.strftime("%Y-%m-%d %H:%M")}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": title,
+                "note": note,
+                "columns": [str(c) for c in frame.columns],
+                "rows": frame.astype(str).values.tolist(),
+                "saved": time.strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    )
     return path
 
 

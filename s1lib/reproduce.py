@@ -15,11 +15,15 @@ from s1lib.paths import repo_root, runs_dir
 def notebooks(only: list[str] | None = None) -> list[Path]:
     """The notebooks in `notebooks/`, in numeric order with the report last (it collects every other notebook's
     tables), optionally only those whose number or name is listed."""
-    found = sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"), key=lambda nb: (nb.stem.endswith("_report"), nb.name))
+    found = sorted(
+        (repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"), key=lambda nb: (nb.stem.endswith("_report"), nb.name)
+    )
     if only:
         unknown = [o for o in only if not any(nb.name[:2] == o or nb.stem == o for nb in found)]
         if unknown:
-            raise UserError(f"no notebook matches {', '.join(unknown)}; notebooks: {', '.join(nb.stem for nb in found)}")
+            raise UserError(
+                f"no notebook matches {', '.join(unknown)}; notebooks: {', '.join(nb.stem for nb in found)}"
+            )
         found = [nb for nb in found if nb.name[:2] in only or nb.stem in only]
     return found
 
@@ -38,8 +42,12 @@ def reproduce(params_file: str, only: list[str] | None = None, kernel: str = "py
         start = time.time()
         target = out_dir / nb.name
         papermill.execute_notebook(
-            str(nb), str(target), parameters={"params_file": str(params_file)}, cwd=str(nb.parent),
-            kernel_name=kernel, progress_bar=False,
+            str(nb),
+            str(target),
+            parameters={"params_file": str(params_file)},
+            cwd=str(nb.parent),
+            kernel_name=kernel,
+            progress_bar=False,
         )
         seconds[nb.stem] = time.time() - start
         tqdm.write(f"  {nb.name}: {seconds[nb.stem]:.0f} s -> {target.relative_to(repo_root())}")

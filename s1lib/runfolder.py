@@ -30,8 +30,9 @@ def changes(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def pin(folder: Path, marker: str, key: dict, has_work: bool, error: type[Exception], what: str,
-        risk: str = "") -> str:
+def pin(
+    folder: Path, marker: str, key: dict, has_work: bool, error: type[Exception], what: str, risk: str = ""
+) -> str:
     """Tie `folder` to the settings `key` (`folder/marker`, written once, atomically) and return their hash; raise
     `error` when the folder holds `what` made with other settings, or holds work (`has_work`) but no readable
     marker, so the settings that made it are unknown. `risk` says what reusing it would do."""

@@ -6,10 +6,10 @@ setting but the chat format and sampling may be given (`infer/stream.py` SETTING
 "auto" or "none"). `LocalServer` starts one on 127.0.0.1 and stops it with all its processes (tests, `s1lib
 distill` against a local teacher).
 
-The network: a key (`--api-key`, `S1LIB_API_KEY` or vLLM's own `VLLM_API_KEY`) reaches vLLM through its environment (`VLLM_API_KEY`, so not in
-`ps`), and every `/v1` request must then send it; a host other than loopback is refused without one unless the user
-passes `--no-api-key`. Options after `--` go to vLLM's server as they are, after the profile's (so they win), except
-the few `s1lib serve` sets itself (`OWN_OPTIONS`).
+The network: a key (`--api-key`, `S1LIB_API_KEY` or vLLM's own `VLLM_API_KEY`) reaches vLLM through its environment
+(`VLLM_API_KEY`, so not in `ps`), and every `/v1` request must then send it; a host other than loopback is refused
+without one unless the user passes `--no-api-key`. Options after `--` go to vLLM's server as they are, after the
+profile's (so they win), except the few `s1lib serve` sets itself (`OWN_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -32,9 +32,15 @@ MIDDLEWARE = "s1lib.infer.vllm_middleware.CheckForcingSettings"  # vllm_xargs as
 REASONING_PARSER = Path(__file__).parent / "infer" / "vllm_reasoning.py"  # vLLM loads parser plugins by file
 API_KEY_ENV = "S1LIB_API_KEY"
 # set by `s1lib serve` itself: readiness, budget forcing and the key check depend on them
-OWN_OPTIONS = {"--host": "--host", "--port": "--port", "--model": "--model (or the profile's model.name)",
-               "--logits-processors": None, "--reasoning-parser": None, "--reasoning-parser-plugin": None,
-               "--api-key": "--api-key or S1LIB_API_KEY"}
+OWN_OPTIONS = {
+    "--host": "--host",
+    "--port": "--port",
+    "--model": "--model (or the profile's model.name)",
+    "--logits-processors": None,
+    "--reasoning-parser": None,
+    "--reasoning-parser-plugin": None,
+    "--api-key": "--api-key or S1LIB_API_KEY",
+}
 
 
 class ServeError(UserError, RuntimeError):
@@ -52,8 +58,10 @@ def is_loopback(host: str | None) -> bool:
 
 def check_network(host: str, key: str | None, no_api_key: bool) -> None:
     if not is_loopback(host) and not key and not no_api_key:
-        raise ServeError(f"--host {host} serves anyone who can reach it: set a key with {API_KEY_ENV} (or --api-key), "
-                         "or pass --no-api-key to serve without one")
+        raise ServeError(
+            f"--host {host} serves anyone who can reach it: set a key with {API_KEY_ENV} (or --api-key), "
+            "or pass --no-api-key to serve without one"
+        )
 
 
 def check_extra(extra: list[str]) -> None:
@@ -62,8 +70,10 @@ def check_extra(extra: list[str]) -> None:
         name = option.split("=", 1)[0]
         if name in OWN_OPTIONS:
             instead = OWN_OPTIONS[name]
-            raise ServeError(f"-- {name}: set by s1lib serve itself" + (
-                f"; use s1lib serve {instead}" if instead else " (budget forcing depends on it)"))
+            raise ServeError(
+                f"-- {name}: set by s1lib serve itself"
+                + (f"; use s1lib serve {instead}" if instead else " (budget forcing depends on it)")
+            )
 
 
 def server_command(params, host: str = "127.0.0.1", port: int = 8000, extra: list[str] = ()) -> list[str]:
@@ -72,14 +82,35 @@ def server_command(params, host: str = "127.0.0.1", port: int = 8000, extra: lis
     from s1lib.models import resolve_model
 
     engine, model = params.engine, params.model
-    argv = [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-            "--model", resolve_model(model.name), "--served-model-name", model.name,
-            "--host", host, "--port", str(port), "--dtype", model.dtype,
-            "--tensor-parallel-size", str(engine.tensor_parallel_size),
-            "--gpu-memory-utilization", str(engine.gpu_memory_utilization),
-            "--seed", str(params.forcing.seed),
-            "--logits-processors", PROCESSOR, "--middleware", MIDDLEWARE,
-            "--reasoning-parser-plugin", str(REASONING_PARSER), "--reasoning-parser", "s1"]
+    argv = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        resolve_model(model.name),
+        "--served-model-name",
+        model.name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--dtype",
+        model.dtype,
+        "--tensor-parallel-size",
+        str(engine.tensor_parallel_size),
+        "--gpu-memory-utilization",
+        str(engine.gpu_memory_utilization),
+        "--seed",
+        str(params.forcing.seed),
+        "--logits-processors",
+        PROCESSOR,
+        "--middleware",
+        MIDDLEWARE,
+        "--reasoning-parser-plugin",
+        str(REASONING_PARSER),
+        "--reasoning-parser",
+        "s1",
+    ]
     if model.tokenizer:
         argv += ["--tokenizer", resolve_model(model.tokenizer)]
     if engine.max_model_len:
@@ -115,8 +146,15 @@ def usage(base_url: str, model: str, keyed: bool = False) -> str:
 class LocalServer:
     """A server process group, ready when entered and gone (every engine process) when left."""
 
-    def __init__(self, argv: list[str], port: int, log: Path, host: str = "127.0.0.1", ready_timeout: float = 300,
-                 api_key: str | None = None):
+    def __init__(
+        self,
+        argv: list[str],
+        port: int,
+        log: Path,
+        host: str = "127.0.0.1",
+        ready_timeout: float = 300,
+        api_key: str | None = None,
+    ):
         self.argv, self.port, self.log_path, self.ready_timeout = argv, port, Path(log), ready_timeout
         self.api_key = api_key
         self.host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -133,8 +171,9 @@ class LocalServer:
             env.pop("VLLM_API_KEY", None)  # the key given here, or none (a local teacher sends none)
             if self.api_key:
                 env["VLLM_API_KEY"] = self.api_key
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            env=env)
+            self.process = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+            )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
@@ -201,8 +240,15 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(params, host: str, port: int, log: Path, api_key: str | None = None, no_api_key: bool = False,
-          extra: list[str] = ()) -> int:
+def serve(
+    params,
+    host: str,
+    port: int,
+    log: Path,
+    api_key: str | None = None,
+    no_api_key: bool = False,
+    extra: list[str] = (),
+) -> int:
     """Run the server in the foreground until Ctrl-C or SIGTERM, then stop it and its engine. Both signals are
     handled explicitly: a process started in the background by a script inherits SIGINT ignored."""
     key = api_key or os.environ.get(API_KEY_ENV) or os.environ.get("VLLM_API_KEY") or None

@@ -3,9 +3,9 @@ scaled down. An entry says where the questions come from (a dataset of `s1lib.da
 `Question`, or a function of the profile for the generated miniatures), how they are graded and how many there are.
 Params validate `eval.benchmarks` against it, `plan` reads sizes from it, and evaluation loads through it. Adding a
 benchmark is one `register(Task(...))`, its dataset included (a `Dataset` as its source joins the dataset registry,
-read from `S1LIB_DATA_DIR` or the hub like the others). A generated task names its generator by import path ("module:function"),
-resolved when its questions are asked for: the miniatures' modules sit on `s1lib.params`, which validates against
-this registry, so importing them here would close a cycle.
+read from `S1LIB_DATA_DIR` or the hub like the others). A generated task names its generator by import path
+("module:function"), resolved when its questions are asked for: the miniatures' modules sit on `s1lib.params`, which
+validates against this registry, so importing them here would close a cycle.
 
 Questions are the raw question as the user message, zero-shot, as the paper and the official tasks ask them.
 """
@@ -90,14 +90,21 @@ def gpqa_questions(rows: list[dict]) -> list[Question]:
     rng = random.Random(GPQA_SEED)
     out = []
     for i, row in enumerate(rows):
-        choices = [row["Incorrect Answer 1"], row["Incorrect Answer 2"], row["Incorrect Answer 3"], row["Correct Answer"]]
+        choices = [
+            row["Incorrect Answer 1"],
+            row["Incorrect Answer 2"],
+            row["Incorrect Answer 3"],
+            row["Correct Answer"],
+        ]
         choices = [c.strip() for c in choices]
         order = list(range(4))
         rng.shuffle(order)
         shuffled = [choices[j] for j in order]
         gold = "ABCD"[order.index(3)]
         body = "\n".join(f"{letter}) {text}" for letter, text in zip("ABCD", shuffled))
-        out.append(Question(str(row.get("Record ID", f"gpqa-{i}")), f"{row['Question'].strip()}\n\n{body}", gold, "gpqa"))
+        out.append(
+            Question(str(row.get("Record ID", f"gpqa-{i}")), f"{row['Question'].strip()}\n\n{body}", gold, "gpqa")
+        )
     return out
 
 
@@ -107,14 +114,44 @@ def _gsm8k(rows: list[dict]) -> list[Question]:
     return [Question(f"gsm8k-test-{i}", r["question"], gsm8k_gold(r["answer"]), "gsm8k") for i, r in enumerate(rows)]
 
 
-register(Task("aime24", "aime", 30, "aime24", lambda rows: [
-    Question(str(r["id"]), r["problem"], r["answer"], "aime", {"url": r.get("url")}) for r in rows]))
-register(Task("math500", "math", 500, "math500", lambda rows: [
-    Question(r["unique_id"], r["problem"], r["answer"], "math", {"subject": r["subject"], "level": r["level"]})
-    for r in rows]))
+register(
+    Task(
+        "aime24",
+        "aime",
+        30,
+        "aime24",
+        lambda rows: [Question(str(r["id"]), r["problem"], r["answer"], "aime", {"url": r.get("url")}) for r in rows],
+    )
+)
+register(
+    Task(
+        "math500",
+        "math",
+        500,
+        "math500",
+        lambda rows: [
+            Question(r["unique_id"], r["problem"], r["answer"], "math", {"subject": r["subject"], "level": r["level"]})
+            for r in rows
+        ],
+    )
+)
 register(Task("gpqa-diamond", "gpqa", 198, "gpqa-diamond", gpqa_questions))
 register(Task("gsm8k", "gsm8k", 1319, "gsm8k", _gsm8k))
-register(Task("mini-letters", "integer", lambda params: params.mini.n_test,
-              generate="s1lib.mini.study:held_out_questions", section="mini"))
-register(Task("mini-pool", "integer", lambda params: len(TASKS["mini-pool"].questions(params)),
-              generate="s1lib.mini.pool:evaluation_questions", section="mini_pool"))
+register(
+    Task(
+        "mini-letters",
+        "integer",
+        lambda params: params.mini.n_test,
+        generate="s1lib.mini.study:held_out_questions",
+        section="mini",
+    )
+)
+register(
+    Task(
+        "mini-pool",
+        "integer",
+        lambda params: len(TASKS["mini-pool"].questions(params)),
+        generate="s1lib.mini.pool:evaluation_questions",
+        section="mini_pool",
+    )
+)

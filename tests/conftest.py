@@ -59,8 +59,17 @@ def tiny_model(tmp_path_factory) -> str:
 
     source = resolve_model("smollm2-135m")
     config = AutoConfig.from_pretrained(source)
-    config.update({"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-                   "num_key_value_heads": 2, "head_dim": 16, "initializer_range": 0.2})
+    config.update(
+        {
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "head_dim": 16,
+            "initializer_range": 0.2,
+        }
+    )
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-model")
     AutoModelForCausalLM.from_config(config).save_pretrained(folder)
@@ -75,5 +84,10 @@ def vllm_engine():
     from s1lib.infer.vllm_engine import VLLMEngine
     from s1lib.models import resolve_model
 
-    return VLLMEngine(resolve_model("smollm2-135m"), dtype="float32", gpu_memory_utilization=0.2,
-                      max_model_len=1024, enforce_eager=True)
+    return VLLMEngine(
+        resolve_model("smollm2-135m"),
+        dtype="float32",
+        gpu_memory_utilization=0.2,
+        max_model_len=1024,
+        enforce_eager=True,
+    )

@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAI:
-    def __init__(self, faults: dict[str, list[str]] | None = None, stall: float = 3.0, reasoning_field="reasoning_content"):
+    def __init__(
+        self, faults: dict[str, list[str]] | None = None, stall: float = 3.0, reasoning_field="reasoning_content"
+    ):
         self.faults = {q: list(v) for q, v in (faults or {}).items()}
         self.stall, self.reasoning_field = stall, reasoning_field
         self.attempts: list[tuple[str, str, dict, float]] = []  # (question, what happened, headers, time)
@@ -33,9 +35,14 @@ class FakeOpenAI:
             message["content"] = f"<think>{thinking}</think>{content}"
         else:
             message[self.reasoning_field] = thinking
-        return {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}}
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "fake",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
+        }
 
     def _handler(self):
         fake = self
@@ -52,8 +59,9 @@ class FakeOpenAI:
                 with fake.lock:
                     queue = fake.faults.get(question, [])
                     action = queue.pop(0) if queue else "ok"
-                    fake.attempts.append((question, action, {k.lower(): v for k, v in self.headers.items()},
-                                          time.monotonic()))
+                    fake.attempts.append(
+                        (question, action, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+                    )
                 if action == "drop":
                     self.connection.close()
                     self.close_connection = True

@@ -16,11 +16,23 @@ from s1lib.data.select import ablation, benchmark_weights, compare, s1k
 from s1lib.data.sources import DataError
 
 
-def row(question, source="simplescaling/openaimath/Algebra", domain="Algebra", length=100, hard=True, correct=True,
-        **extra):
-    base = {"question": question, "solution": "s", "cot_type": "math", "source_type": source, "metadata": "{}",
-            "thinking_trajectories": ["t"], "attempt": "a", "qhash": question_hash(question), "domain": domain,
-            "length": length, "hard": hard, "trace_correct": correct}
+def row(
+    question, source="simplescaling/openaimath/Algebra", domain="Algebra", length=100, hard=True, correct=True, **extra
+):
+    base = {
+        "question": question,
+        "solution": "s",
+        "cot_type": "math",
+        "source_type": source,
+        "metadata": "{}",
+        "thinking_trajectories": ["t"],
+        "attempt": "a",
+        "qhash": question_hash(question),
+        "domain": domain,
+        "length": length,
+        "hard": hard,
+        "trace_correct": correct,
+    }
     base.update(extra)
     return base
 
@@ -30,8 +42,14 @@ def test_question_hash_is_the_official_one():
 
 
 def test_bad_rows_are_named_not_raised():
-    rows = [row("fine"), {"question": "", "thinking_trajectories": ["t"], "attempt": "a", "source_type": "x"},
-            row("trace", thinking_trajectories=[3]), row("fine"), "not a dict", row("no attempt", attempt=None)]
+    rows = [
+        row("fine"),
+        {"question": "", "thinking_trajectories": ["t"], "attempt": "a", "source_type": "x"},
+        row("trace", thinking_trajectories=[3]),
+        row("fine"),
+        "not a dict",
+        row("no attempt", attempt=None),
+    ]
     checked = check_rows(rows)
     assert [r["question"] for r in checked.rows] == ["fine"]
     messages = [str(p) for p in checked.problems]
@@ -51,8 +69,11 @@ def test_ngrams_normalise_case_and_whitespace():
 
 def test_decontamination_reports_what_and_why():
     test_q = "Find the number of ordered pairs of positive integers whose product is one hundred"
-    rows = [row("Prove that " + test_q.upper() + " exactly."), row("A completely different question about cats and dogs"),
-            row("short one")]
+    rows = [
+        row("Prove that " + test_q.upper() + " exactly."),
+        row("A completely different question about cats and dogs"),
+        row("short one"),
+    ]
     kept, removed = decontaminate(rows, {"aime24": [test_q]})
     assert [r["question"] for r in kept] == [rows[1]["question"], "short one"]
     assert removed[0].row == 0 and removed[0].against == "aime24" and len(removed[0].ngram.split()) == 8
@@ -65,16 +86,19 @@ def test_cumulative_decontamination_across_sources():
     assert len(kept) == 2 and removed[0].against == "earlier source a"
 
 
-@pytest.mark.parametrize("question, source, reason", [
-    ("Find x. [asy]draw((0,0));[/asy]", "simplescaling/openaimath/Geometry", "Asymptote figure"),
-    ("Find x. [asy]draw((0,0));[/asy]", "qq8933/AIME_1983_2024", None),
-    ("See ![Image](http://x/y.png)", "a", "image link"),
-    ("p3. Show that n is even.", "a", "p1.-style numbering"),
-    ("The **12** cats sleep.", "a", "bold text with digits"),
-    ("The **12 cats** sleep.", "a", None),  # the official pattern allows no whitespace inside the bold run
-    ("The **cats** sleep 12 hours.", "a", "bold text with digits"),  # the lookahead sees digits anywhere after
-    ("Plain question with 12 numbers.", "a", None),
-])
+@pytest.mark.parametrize(
+    "question, source, reason",
+    [
+        ("Find x. [asy]draw((0,0));[/asy]", "simplescaling/openaimath/Geometry", "Asymptote figure"),
+        ("Find x. [asy]draw((0,0));[/asy]", "qq8933/AIME_1983_2024", None),
+        ("See ![Image](http://x/y.png)", "a", "image link"),
+        ("p3. Show that n is even.", "a", "p1.-style numbering"),
+        ("The **12** cats sleep.", "a", "bold text with digits"),
+        ("The **12 cats** sleep.", "a", None),  # the official pattern allows no whitespace inside the bold run
+        ("The **cats** sleep 12 hours.", "a", "bold text with digits"),  # the lookahead sees digits anywhere after
+        ("Plain question with 12 numbers.", "a", None),
+    ],
+)
 def test_string_filters(question, source, reason):
     assert string_problem({"question": question, "source_type": source}) == reason
 
@@ -107,8 +131,10 @@ def pool_for_selection():
     rows = []
     for d, count in {"Algebra": 30, "Geometry": 30, "Number theory": 30, "Combinatorics": 6}.items():
         rows += [row(f"{d} q{i}", domain=d, length=100 + i) for i in range(count)]
-    rows += [row(f"aime {i}", source="qq8933/AIME_1983_2024", domain=["Algebra", "Geometry"][i % 2], length=50)
-             for i in range(8)]
+    rows += [
+        row(f"aime {i}", source="qq8933/AIME_1983_2024", domain=["Algebra", "Geometry"][i % 2], length=50)
+        for i in range(8)
+    ]
     rows += [row(f"gpqa {i}", source="Idavidrein/gpqa", domain="Combinatorics", length=60) for i in range(4)]
     rows += [row(f"easy {i}", hard=False) for i in range(10)] + [row("no feature", length=None)]
     rows += [row(f"long math {i}", source="simplescaling/openaimath/Algebra", length=6000) for i in range(3)]
@@ -155,7 +181,9 @@ def test_ablation_subsets(method):
         return
     assert len(sel.rows) == 20 and all(r["length"] is not None and "[asy]" not in r["question"] for r in sel.rows)
     if method == "longest":
-        assert min(r["length"] for r in sel.rows) >= sorted((r["length"] for r in rows if r["length"]), reverse=True)[19]
+        assert (
+            min(r["length"] for r in sel.rows) >= sorted((r["length"] for r in rows if r["length"]), reverse=True)[19]
+        )
     if method == "diverse":
         counts = Counter(r["domain"] for r in sel.rows)
         assert max(counts.values()) - min(counts.values()) <= 8
@@ -186,12 +214,34 @@ def test_pipeline_on_smoke_pool_removes_eval_overlap(shared_data):
 
 def test_select_cli_writes_rows_and_summary(tmp_path, shared_data):
     out = tmp_path / "sel.jsonl"
-    done = subprocess.run([sys.executable, "-m", "s1lib", "select", "--pool", "smoke-pool", "--method", "longest",
-                           "--n", "12", "--seed", "3", "--against", "math500", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "s1lib",
+            "select",
+            "--pool",
+            "smoke-pool",
+            "--method",
+            "longest",
+            "--n",
+            "12",
+            "--seed",
+            "3",
+            "--against",
+            "math500",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(rows) == 12 and {"question", "thinking_trajectories", "attempt", "domain", "gemini_length"} <= set(rows[0])
+    assert len(rows) == 12 and {"question", "thinking_trajectories", "attempt", "domain", "gemini_length"} <= set(
+        rows[0]
+    )
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["funnel"][-1] == ["selected", 12] and summary["method"] == "longest"
     assert summary["removed_by_decontamination"] > 0
@@ -205,10 +255,15 @@ def test_official_decontamination_sets_are_read_by_their_question_field(tmp_path
     (tmp_path / "aimo_validation_aime.jsonl").write_text(json.dumps({"problem": aime, "answer": "8"}) + "\n")
     (tmp_path / "livecodebench_v4.jsonl").write_text(json.dumps({"question_content": code}) + "\n")
     monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))
-    rows = [{**row("Q1: " + aime[:80]), "thinking_trajectories": ["t"], "attempt": "a"},
-            {**row("Q2: " + code), "thinking_trajectories": ["t"], "attempt": "a"},
-            {**row("Q3: an unrelated question about triangles and their many interesting properties"),
-             "thinking_trajectories": ["t"], "attempt": "a"}]
+    rows = [
+        {**row("Q1: " + aime[:80]), "thinking_trajectories": ["t"], "attempt": "a"},
+        {**row("Q2: " + code), "thinking_trajectories": ["t"], "attempt": "a"},
+        {
+            **row("Q3: an unrelated question about triangles and their many interesting properties"),
+            "thinking_trajectories": ["t"],
+            "attempt": "a",
+        },
+    ]
     prepared = prepare("rows", ["aime22-24", "livecodebench-v4"], rows=rows)
     assert sorted(r.against for r in prepared.removed) == ["aime22-24", "livecodebench-v4"]
     assert [r["question"][:3] for r in prepared.rows] == ["Q3:"]

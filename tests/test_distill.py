@@ -12,8 +12,10 @@ from s1lib.distill.store import DistillError
 
 from fake_openai import FakeOpenAI
 
-QUESTIONS = [{"question": f"Question {i}: what is 6 times 7?", "solution": "42" if i % 2 == 0 else "41",
-              "source_type": "test"} for i in range(6)]
+QUESTIONS = [
+    {"question": f"Question {i}: what is 6 times 7?", "solution": "42" if i % 2 == 0 else "41", "source_type": "test"}
+    for i in range(6)
+]
 
 
 @pytest.fixture
@@ -30,12 +32,27 @@ def rows(path):
 def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, tmp_path, monkeypatch):
     monkeypatch.setenv("TEST_KEY", "sk-secret-do-not-log")
     q = [r["question"] for r in QUESTIONS]
-    faults = {q[0]: ["429", "429"], q[1]: ["500"], q[2]: ["drop"], q[3]: ["timeout"], q[4]: ["400"],
-              q[5]: ["503"] * 10}
+    faults = {
+        q[0]: ["429", "429"],
+        q[1]: ["500"],
+        q[2]: ["drop"],
+        q[3]: ["timeout"],
+        q[4]: ["400"],
+        q[5]: ["503"] * 10,
+    }
     out = tmp_path / "traces.jsonl"
     with FakeOpenAI(faults, stall=2.0) as server:
-        summary = distill(str(questions), Settings(model="fake"), out, base_url=server.base_url,
-                          api_key_env="TEST_KEY", concurrency=4, timeout=1.0, max_retries=3, progress=False)
+        summary = distill(
+            str(questions),
+            Settings(model="fake"),
+            out,
+            base_url=server.base_url,
+            api_key_env="TEST_KEY",
+            concurrency=4,
+            timeout=1.0,
+            max_retries=3,
+            progress=False,
+        )
         assert (summary["ok"], summary["failed"]) == (4, 2)
         tries = {question: [(a, t) for qq, a, _, t in server.attempts if qq == question] for question in q}
         assert [a for a, _ in tries[q[0]]] == ["429", "429", "ok"]
@@ -51,8 +68,17 @@ def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, t
         assert all(e["error"] for e in errors)
 
         server.faults.clear()  # the server recovers: the next run retries exactly the failed questions
-        again = distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, api_key_env="TEST_KEY",
-                        concurrency=4, timeout=1.0, max_retries=3, progress=False)
+        again = distill(
+            str(questions),
+            Settings(model="fake"),
+            out,
+            base_url=server.base_url,
+            api_key_env="TEST_KEY",
+            concurrency=4,
+            timeout=1.0,
+            max_retries=3,
+            progress=False,
+        )
         assert (again["ok"], again["failed"], again["already_done"]) == (2, 0, 4)
     written = rows(out)
     assert sorted(r["question"] for r in written) == sorted(q)  # nothing lost, nothing twice
@@ -64,12 +90,24 @@ def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, t
 def test_malformed_bodies_are_retried_like_5xx_within_the_retry_limit(questions, tmp_path):
     """A 200 whose JSON is cut off, or which is not JSON, is a transient fault; a 4xx after it stays permanent."""
     q = [r["question"] for r in QUESTIONS]
-    faults = {q[0]: ["truncated", "truncated"], q[1]: ["not-json"], q[2]: ["truncated"] * 10,
-              q[3]: ["truncated", "400"], q[4]: ["truncated", "500", "not-json"]}
+    faults = {
+        q[0]: ["truncated", "truncated"],
+        q[1]: ["not-json"],
+        q[2]: ["truncated"] * 10,
+        q[3]: ["truncated", "400"],
+        q[4]: ["truncated", "500", "not-json"],
+    }
     out = tmp_path / "traces.jsonl"
     with FakeOpenAI(faults) as server:
-        summary = distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, concurrency=6,
-                          max_retries=3, progress=False)
+        summary = distill(
+            str(questions),
+            Settings(model="fake"),
+            out,
+            base_url=server.base_url,
+            concurrency=6,
+            max_retries=3,
+            progress=False,
+        )
         tries = {question: [a for qq, a, *_ in server.attempts if qq == question] for question in q}
     assert (summary["ok"], summary["failed"]) == (4, 2)
     assert tries[q[0]] == ["truncated", "truncated", "ok"] and tries[q[1]] == ["not-json", "ok"]
@@ -84,13 +122,21 @@ def test_malformed_bodies_are_retried_like_5xx_within_the_retry_limit(questions,
 def test_rows_are_in_the_s1_schema_and_graded(questions, tmp_path):
     out = tmp_path / "traces.jsonl"
     with FakeOpenAI() as server:
-        distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, progress=False,
-                prices=Prices(1.0, 2.0))
+        distill(
+            str(questions),
+            Settings(model="fake"),
+            out,
+            base_url=server.base_url,
+            progress=False,
+            prices=Prices(1.0, 2.0),
+        )
     for row in rows(out):
         assert row["thinking_trajectories"] == [f"Let me think about: {row['question']}"]
         assert row["attempt"] == "The answer is \\boxed{42}."
         assert row["isgeminicorrect"] is (row["solution"] == "42")
-        assert row["distill"]["reasoning_from"] == "reasoning_content" and row["distill"]["cost"] == pytest.approx(5e-5)
+        assert row["distill"]["reasoning_from"] == "reasoning_content" and row["distill"]["cost"] == pytest.approx(
+            5e-5
+        )
         assert len(row["question_hash"]) == 16 and row["source_type"] == "test"
     from s1lib.data.pool import check_rows
 
@@ -101,12 +147,20 @@ def test_difficulty_passes_add_the_columns_the_selection_reads(questions, tmp_pa
     from s1lib.data.features import featurize
 
     with FakeOpenAI(reasoning_field="think-tags") as server:
-        distill(str(questions), Settings(model="fake"), tmp_path / "traces.jsonl", base_url=server.base_url,
-                progress=False)
-        for model, source, out in [("Qwen/Qwen2.5-7B-Instruct", "traces", "with-7b"),
-                                   ("Qwen/Qwen2.5-32B-Instruct", "with-7b", "with-both")]:
-            distill(str(tmp_path / f"{source}.jsonl"), Settings(model=model, role="difficulty"),
-                    tmp_path / f"{out}.jsonl", base_url=server.base_url, progress=False)
+        distill(
+            str(questions), Settings(model="fake"), tmp_path / "traces.jsonl", base_url=server.base_url, progress=False
+        )
+        for model, source, out in [
+            ("Qwen/Qwen2.5-7B-Instruct", "traces", "with-7b"),
+            ("Qwen/Qwen2.5-32B-Instruct", "with-7b", "with-both"),
+        ]:
+            distill(
+                str(tmp_path / f"{source}.jsonl"),
+                Settings(model=model, role="difficulty"),
+                tmp_path / f"{out}.jsonl",
+                base_url=server.base_url,
+                progress=False,
+            )
     befores = {r["question"]: r for r in rows(tmp_path / "traces.jsonl")}
     afters = {r["question"]: r for r in rows(tmp_path / "with-both.jsonl")}  # in the order replies came
     for question, after in afters.items():
@@ -124,8 +178,9 @@ def test_resume_refuses_other_settings_and_drops_a_torn_line(questions, tmp_path
     with FakeOpenAI() as server:
         distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, limit=3, progress=False)
         with pytest.raises(DistillError, match="temperature"):
-            distill(str(questions), Settings(model="fake", temperature=0.7), out, base_url=server.base_url,
-                    progress=False)
+            distill(
+                str(questions), Settings(model="fake", temperature=0.7), out, base_url=server.base_url, progress=False
+            )
         text = out.read_text().splitlines(keepends=True)
         out.write_text("".join(text[:2]) + text[2][:40])  # killed in the middle of writing the third row
         summary = distill(str(questions), Settings(model="fake"), out, base_url=server.base_url, progress=False)
@@ -138,20 +193,26 @@ def test_runs_inside_a_running_event_loop_as_in_jupyter(questions, tmp_path):
 
     async def notebook_cell():
         with FakeOpenAI() as server:
-            return distill(str(questions), Settings(model="fake"), tmp_path / "t.jsonl", base_url=server.base_url,
-                           progress=False)
+            return distill(
+                str(questions), Settings(model="fake"), tmp_path / "t.jsonl", base_url=server.base_url, progress=False
+            )
 
     assert asyncio.run(notebook_cell())["ok"] == len(QUESTIONS)
 
 
-@pytest.mark.parametrize("message, expected", [
-    ({"content": "7", "reasoning_content": "think"}, ("think", "7", "reasoning_content")),
-    ({"content": "7", "reasoning": "think"}, ("think", "7", "reasoning")),
-    ({"content": "<think>\nthink\n</think>\n\n7"}, ("think", "7", "think-tags")),
-    ({"content": "<|im_start|>think\nthink<|im_start|>answer\nFinal Answer: 7"},
-     ("think", "Final Answer: 7", "s1-delimiters")),
-    ({"content": "just 7"}, ("", "just 7", "none")),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ({"content": "7", "reasoning_content": "think"}, ("think", "7", "reasoning_content")),
+        ({"content": "7", "reasoning": "think"}, ("think", "7", "reasoning")),
+        ({"content": "<think>\nthink\n</think>\n\n7"}, ("think", "7", "think-tags")),
+        (
+            {"content": "<|im_start|>think\nthink<|im_start|>answer\nFinal Answer: 7"},
+            ("think", "Final Answer: 7", "s1-delimiters"),
+        ),
+        ({"content": "just 7"}, ("", "just 7", "none")),
+    ],
+)
 def test_reasoning_is_read_wherever_the_server_puts_it(message, expected):
     assert split_reasoning(message) == expected
 
@@ -161,9 +222,23 @@ def test_command_line_errors_name_the_problem(tmp_path):
     bad.write_text(json.dumps({"question": "ok?"}) + "\n" + json.dumps({"prompt": "no question"}) + "\n")
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "s1lib", "distill", "--model", "m", "--out",
-                               str(tmp_path / "o.jsonl"), "--base-url", "http://127.0.0.1:9/v1", *args],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "s1lib",
+                "distill",
+                "--model",
+                "m",
+                "--out",
+                str(tmp_path / "o.jsonl"),
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+        )
 
     done = run("--questions", str(bad))
     assert done.returncode == 2 and "row 2 field 'question'" in done.stderr

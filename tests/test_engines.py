@@ -71,8 +71,9 @@ def test_sampling_is_seeded_per_sample(smol, hf_engine):
     batched = generate(HFEngine(model, tok, batch_size=4), questions, f, progress=False)
     assert [g.token_ids for g in one] == [g.token_ids for g in batched]
     assert one[0].token_ids != one[1].token_ids
-    other = generate(hf_engine, questions, forcing_for(24, 1, "Wait", temperature=1.0, top_p=0.9, seed=4),
-                     progress=False)
+    other = generate(
+        hf_engine, questions, forcing_for(24, 1, "Wait", temperature=1.0, top_p=0.9, seed=4), progress=False
+    )
     assert [g.token_ids for g in other] != [g.token_ids for g in one]
 
 
@@ -89,8 +90,12 @@ def test_sweep_equals_independent_runs(smol, hf_engine):
     for (budget, ignore), gens in results.items():
         alone = generate(hf_engine, questions, replace(base, max_thinking=budget, ignore=ignore), progress=False)
         for g, h in zip(gens, alone):
-            assert (g.token_ids, g.n_ignored, g.forced_end, g.thinking_tokens) == \
-                   (h.token_ids, h.n_ignored, h.forced_end, h.thinking_tokens), (budget, ignore)
+            assert (g.token_ids, g.n_ignored, g.forced_end, g.thinking_tokens) == (
+                h.token_ids,
+                h.n_ignored,
+                h.forced_end,
+                h.thinking_tokens,
+            ), (budget, ignore)
 
 
 def test_string_sweep_equals_independent_runs(smol):
@@ -137,11 +142,15 @@ def test_generate_many_equals_one_generate_per_job(smol):
 
     model, tok = smol
     engine = HFEngine(model, tok, batch_size=4)
-    jobs = [(QUESTIONS, forcing_for(16, 0, "Wait")), (QUESTIONS[:1], forcing_for(64, 2, "Hmm")),
-            ([], forcing_for(16, 0, "Wait")), (QUESTIONS, forcing_for("auto", 1, "")),
-            (QUESTIONS, forcing_for(24, 1, "Wait", temperature=1.0, seed=3)),
-            (QUESTIONS, forcing_for(8, 0, "Wait", temperature=1.0, seed=5, rejection_tries=3)),
-            (QUESTIONS[1:], forcing_for(12, 0, "Wait", temperature=1.0, seed=5, rejection_tries=2))]
+    jobs = [
+        (QUESTIONS, forcing_for(16, 0, "Wait")),
+        (QUESTIONS[:1], forcing_for(64, 2, "Hmm")),
+        ([], forcing_for(16, 0, "Wait")),
+        (QUESTIONS, forcing_for("auto", 1, "")),
+        (QUESTIONS, forcing_for(24, 1, "Wait", temperature=1.0, seed=3)),
+        (QUESTIONS, forcing_for(8, 0, "Wait", temperature=1.0, seed=5, rejection_tries=3)),
+        (QUESTIONS[1:], forcing_for(12, 0, "Wait", temperature=1.0, seed=5, rejection_tries=2)),
+    ]
     pooled = generate_many(engine, jobs)
     assert any(g.tries > 1 for gens in pooled[-2:] for g in gens)  # rejection sampling retried in the pool
     for (questions, forcing), gens in zip(jobs, pooled):

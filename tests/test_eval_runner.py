@@ -16,8 +16,14 @@ from fakes import ScriptedEngine
 
 
 def smoke(**eval_overrides):
-    return load_params("params/smoke.yaml", {"eval": {"limit": 5, "subset_seed": None, **eval_overrides},
-                                              "engine": {"batch_size": 2}, "forcing": {"max_thinking": 6, "max_answer": 8}})
+    return load_params(
+        "params/smoke.yaml",
+        {
+            "eval": {"limit": 5, "subset_seed": None, **eval_overrides},
+            "engine": {"batch_size": 2},
+            "forcing": {"max_thinking": 6, "max_answer": 8},
+        },
+    )
 
 
 class CountingEngine(ScriptedEngine):
@@ -72,8 +78,18 @@ def test_changed_setting_never_reuses_samples(tmp_path, shared_data, smol_tokeni
 def test_metrics_and_sample_fields(tmp_path, shared_data, smol_tokenizer):
     metrics = evaluate(smoke(), "gsm8k", tmp_path, engine=CountingEngine(smol_tokenizer), progress=False)
     rows = read_samples(tmp_path / "samples.jsonl")
-    assert {"text", "thinking", "answer", "extracted", "correct", "grader", "thinking_tokens",
-            "paper_thinking_tokens", "n_ignored", "forced_end"} <= set(rows[0])
+    assert {
+        "text",
+        "thinking",
+        "answer",
+        "extracted",
+        "correct",
+        "grader",
+        "thinking_tokens",
+        "paper_thinking_tokens",
+        "n_ignored",
+        "forced_end",
+    } <= set(rows[0])
     assert all(r["forced_end"] and r["thinking_tokens"] == 6 for r in rows)
     assert metrics["accuracy"] == sum(r["gold"] == "18" for r in rows) / 5
     assert metrics["ci_low"] <= metrics["accuracy"] <= metrics["ci_high"]
@@ -93,8 +109,24 @@ def test_truncated_last_line_is_dropped(tmp_path):
 @pytest.mark.slow
 def test_killed_cli_run_resumes(tmp_path, shared_data):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "s1lib", "eval", "--benchmark", "gsm8k", "--limit", "6", "--batch-size", "1",
-           "--max-thinking", "8", "--max-answer", "4", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "s1lib",
+        "eval",
+        "--benchmark",
+        "gsm8k",
+        "--limit",
+        "6",
+        "--batch-size",
+        "1",
+        "--max-thinking",
+        "8",
+        "--max-answer",
+        "4",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     samples = out / "samples.jsonl"
     deadline = time.time() + 240
@@ -107,7 +139,7 @@ def test_killed_cli_run_resumes(tmp_path, shared_data):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     after = samples.read_text().splitlines()
-    assert after[:len(before)] == before and len(after) == 6
+    assert after[: len(before)] == before and len(after) == 6
     assert json.loads(done.stdout.strip().splitlines()[-1])["n"] == 6
 
 
@@ -118,9 +150,12 @@ def test_data_parallel_replicas_give_the_single_process_samples(tmp_path, shared
     bf16 matmuls round differently for different batch sizes, so replicas' greedy tokens may differ there."""
     from s1lib.eval.parallel import gpu_groups
 
-    overrides = {"model": {"name": tiny_model, "dtype": "float32"}, "eval": {"limit": 4, "subset_seed": None},
-                 "forcing": {"max_thinking": "auto", "max_answer": 4,
-                 "max_generation": 320}, "engine": {"batch_size": 4}}
+    overrides = {
+        "model": {"name": tiny_model, "dtype": "float32"},
+        "eval": {"limit": 4, "subset_seed": None},
+        "forcing": {"max_thinking": "auto", "max_answer": 4, "max_generation": 320},
+        "engine": {"batch_size": 4},
+    }
     single = evaluate(load_params("params/smoke.yaml", overrides), "gsm8k", tmp_path / "one", progress=False)
     overrides["engine"]["data_parallel_size"] = 2
     parallel = evaluate(load_params("params/smoke.yaml", overrides), "gsm8k", tmp_path / "two", progress=False)
@@ -140,12 +175,16 @@ def test_control_settings_not_cached_yet_are_generated_together(tmp_path, shared
 
     monkeypatch.setattr(tts, "runs_dir", lambda profile: tmp_path / profile)
     params = smoke()
-    methods = {"BF": [(str(b), {"max_thinking": b}, (None, b)) for b in (4, 6)],
-               "TCC": [("6", {"max_thinking": 6, "prompt_suffix": " Think briefly."}, (None, 6))]}
+    methods = {
+        "BF": [(str(b), {"max_thinking": b}, (None, b)) for b in (4, 6)],
+        "TCC": [("6", {"max_thinking": 6, "prompt_suffix": " Think briefly."}, (None, 6))],
+    }
     engine = CountingEngine(smol_tokenizer)
     runs = tts.method_runs(params, "gsm8k", lambda: engine, methods)
     assert (engine.calls, engine.prompts) == (1, 15)  # three settings x five questions in one engine call
-    assert [r["setting"] for r in runs["BF"]] == ["4", "6"] and all(r["n"] == 5 for rows in runs.values() for r in rows)
+    assert [r["setting"] for r in runs["BF"]] == ["4", "6"] and all(
+        r["n"] == 5 for rows in runs.values() for r in rows
+    )
     assert [r["thinking_tokens"] for r in runs["BF"]] == [4, 6]  # each sample kept its own setting
 
     again = CountingEngine(smol_tokenizer)
@@ -167,8 +206,9 @@ def test_control_study_generates_every_method_at_once(tmp_path, shared_data, smo
     settings = 1 + 5 * 3 + 2 + 3  # unprompted; BF, TCC, TCC + BF, SCC, SCC + BF; CCC short/long; RS
     assert (engine.calls, engine.prompts) == (3, 5 * settings + 2 * 5 * 3)
     assert "none" not in runs and [len(runs[m]) for m in ("BF", "CCC", "RS")] == [3, 2, 3]
-    usage = tts.method_runs(params, "gsm8k", lambda: engine, {"none": [("auto", {"max_thinking": "auto"},
-                                                                        (None, None))]})["none"][0]["thinking_tokens"]
+    usage = tts.method_runs(
+        params, "gsm8k", lambda: engine, {"none": [("auto", {"max_thinking": "auto"}, (None, None))]}
+    )["none"][0]["thinking_tokens"]
     assert usage > 8 and engine.calls == 3  # cached, and longer than any budget
     assert [(r["a_min"], r["a_max"]) for r in runs["CCC"]] == [(None, usage), (usage, None)]
     assert {r["forced_end_rate"] for r in runs["RS"]} == {1.0}  # out of tries, the capped traces stay
@@ -182,16 +222,19 @@ def test_parallel_and_sequential_scaling_share_one_engine_call(tmp_path, shared_
     lines = tts.parallel_vs_sequential(smoke(), "gsm8k", lambda: engine, ks=[1, 3], ignores=[0, 2])
     assert (engine.calls, engine.prompts) == (1, 5 * 3 + 5 * 2)  # 3 votes per question, and two "Wait" counts
     assert [r["k"] for rows in lines.values() for r in rows] == [1, 3, 0, 2]
-    assert [r["total_tokens"] for r in lines["parallel: majority vote"]][1] == \
-        3 * lines["parallel: majority vote"][0]["total_tokens"]  # every vote's tokens counted
+    assert [r["total_tokens"] for r in lines["parallel: majority vote"]][1] == 3 * lines["parallel: majority vote"][0][
+        "total_tokens"
+    ]  # every vote's tokens counted
 
 
 def test_runs_of_one_model_share_batches_and_resume(tmp_path, shared_data, smol_tokenizer):
     from s1lib.eval.runner import evaluate_many
 
     params = smoke()  # 5 questions, batch 2
-    runs = [(replace_forcing(params, max_thinking=4), "gsm8k", tmp_path / "four"),
-            (replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "six")]
+    runs = [
+        (replace_forcing(params, max_thinking=4), "gsm8k", tmp_path / "four"),
+        (replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "six"),
+    ]
     with pytest.raises(KeyboardInterrupt):
         evaluate_many(runs, engine=CountingEngine(smol_tokenizer, fail_after_calls=3), progress=False)
     assert len(read_samples(tmp_path / "four" / "samples.jsonl")) == 5  # the third batch held four's last question
@@ -203,8 +246,9 @@ def test_runs_of_one_model_share_batches_and_resume(tmp_path, shared_data, smol_
     assert {s["thinking_tokens"] for s in read_samples(tmp_path / "four" / "samples.jsonl")} == {4}
     assert {s["thinking_tokens"] for s in read_samples(tmp_path / "six" / "samples.jsonl")} == {6}
     alone = evaluate(runs[1][0], "gsm8k", tmp_path / "alone", engine=CountingEngine(smol_tokenizer), progress=False)
-    assert [s["text"] for s in read_samples(tmp_path / "alone" / "samples.jsonl")] == \
-        [s["text"] for s in read_samples(tmp_path / "six" / "samples.jsonl")]
+    assert [s["text"] for s in read_samples(tmp_path / "alone" / "samples.jsonl")] == [
+        s["text"] for s in read_samples(tmp_path / "six" / "samples.jsonl")
+    ]
     assert alone["accuracy"] == six["accuracy"]
 
 
@@ -214,8 +258,9 @@ class SeededEngine(CountingEngine):
     def __init__(self, tok, fail_after_calls=None):
         super().__init__(tok, fail_after_calls)
         answer, stop = self.script, encode(tok, "<|im_start|>")[0]
-        self.script = lambda s, n, seed: (answer(s, n, seed) if s.phase == "answer" or s.thinking_tokens < 1 + seed % 4
-                                          else stop)
+        self.script = lambda s, n, seed: (
+            answer(s, n, seed) if s.phase == "answer" or s.thinking_tokens < 1 + seed % 4 else stop
+        )
 
 
 def test_sampled_runs_share_batches_and_draw_as_alone(tmp_path, shared_data, smol_tokenizer):
@@ -224,8 +269,10 @@ def test_sampled_runs_share_batches_and_draw_as_alone(tmp_path, shared_data, smo
     from s1lib.eval.runner import evaluate_many
 
     params = smoke()  # 5 questions, batch 2
-    runs = [(replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "greedy"),
-            (replace_forcing(params, max_thinking=6, temperature=1.0), "gsm8k", tmp_path / "sampled")]
+    runs = [
+        (replace_forcing(params, max_thinking=6), "gsm8k", tmp_path / "greedy"),
+        (replace_forcing(params, max_thinking=6, temperature=1.0), "gsm8k", tmp_path / "sampled"),
+    ]
     with pytest.raises(KeyboardInterrupt):
         evaluate_many(runs, engine=SeededEngine(smol_tokenizer, fail_after_calls=3), progress=False)
     engine = SeededEngine(smol_tokenizer)
@@ -257,18 +304,29 @@ def test_a_benchmark_is_one_registry_entry(tmp_path, monkeypatch, smol_tokenizer
     monkeypatch.setattr(sources, "REGISTRY", dict(sources.REGISTRY))
     data = tmp_path / "data"
     data.mkdir()
-    (data / "toy_sums.jsonl").write_text("".join(json.dumps({"q": f"What is 9 + {n}?", "a": 9 + n}) + "\n"
-                                                 for n in (9, 1, 9, 2)))
+    (data / "toy_sums.jsonl").write_text(
+        "".join(json.dumps({"q": f"What is 9 + {n}?", "a": 9 + n}) + "\n" for n in (9, 1, 9, 2))
+    )
     monkeypatch.setenv("S1LIB_DATA_DIR", str(data))
 
-    tasks.register(tasks.Task("toy-sums", "integer", 4,
-                              Dataset("toy-sums", None, "test", {"q": STR, "a": INT}, local=("toy_sums.jsonl",)),
-                              lambda rows: [Question(f"toy-{i}", r["q"], str(r["a"]), "integer")
-                                            for i, r in enumerate(rows)]))
+    tasks.register(
+        tasks.Task(
+            "toy-sums",
+            "integer",
+            4,
+            Dataset("toy-sums", None, "test", {"q": STR, "a": INT}, local=("toy_sums.jsonl",)),
+            lambda rows: [Question(f"toy-{i}", r["q"], str(r["a"]), "integer") for i, r in enumerate(rows)],
+        )
+    )
 
-    params = load_params("params/smoke.yaml", {"eval": {"benchmarks": ["toy-sums"], "limit": None},
-                                               "data": {"decontaminate_against": ["toy-sums"]},
-                                               "forcing": {"max_thinking": 6, "max_answer": 8}})
+    params = load_params(
+        "params/smoke.yaml",
+        {
+            "eval": {"benchmarks": ["toy-sums"], "limit": None},
+            "data": {"decontaminate_against": ["toy-sums"]},
+            "forcing": {"max_thinking": 6, "max_answer": 8},
+        },
+    )
     assert "toy-sums 4" in make_plan(params).render()
     assert eval_questions(["toy-sums"])[0]["toy-sums"][0] == "What is 9 + 9?"
     metrics = evaluate(params, "toy-sums", tmp_path / "run", engine=CountingEngine(smol_tokenizer), progress=False)

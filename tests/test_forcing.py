@@ -20,7 +20,12 @@ def ids(tok, text):
 
 def stop_every(tok, period, word="ab"):
     """Thinking: `word` tokens, then `<|im_start|>` once a segment holds a multiple of `period`; answer: "7"."""
-    w, im_start, im_end, seven = ids(tok, word)[0], ids(tok, "<|im_start|>")[0], ids(tok, "<|im_end|>")[0], ids(tok, "7")[0]
+    w, im_start, im_end, seven = (
+        ids(tok, word)[0],
+        ids(tok, "<|im_start|>")[0],
+        ids(tok, "<|im_end|>")[0],
+        ids(tok, "7")[0],
+    )
 
     def script(sample, n, seed):
         if sample.phase == "answer":
@@ -47,7 +52,10 @@ def test_budget_reached_forces_answer_suffix(tok):
 
 def test_no_double_newline_when_thinking_ends_with_one(tok):
     nl = ids(tok, "\n")[0]
-    script = lambda s, n, seed: nl if s.phase == "think" else ids(tok, "<|im_end|>")[0]
+
+    def script(s, n, seed):
+        return nl if s.phase == "think" else ids(tok, "<|im_end|>")[0]
+
     (g,), _ = run(tok, Forcing(max_thinking=3, max_answer=4), script, nl)
     assert g.text == "<|im_start|>think\n\n\n<|im_start|>answer\nFinal Answer:"
 
@@ -91,7 +99,10 @@ def test_min_thinking_suppresses_the_end(tok):
 
 def test_zero_or_negative_budget_never_calls_generation_for_thinking(tok):
     script, w = stop_every(tok, 3)
-    for forcing in (Forcing(max_thinking=0, max_answer=3), Forcing(max_thinking="auto", max_generation=128, max_answer=3)):
+    for forcing in (
+        Forcing(max_thinking=0, max_answer=3),
+        Forcing(max_thinking="auto", max_generation=128, max_answer=3),
+    ):
         (g,), engine = run(tok, forcing, script, w)
         assert g.forced_end and g.thinking_tokens == 0
         assert g.text.startswith("<|im_start|>think\n<|im_start|>answer\nFinal Answer:")
@@ -146,8 +157,12 @@ def test_multi_token_answer_stop_string(tok):
     assert g.answer == "42" and g.answer_tokens == len(ids(tok, "42"))  # stopped there, the stop string removed
     # the first token of the stop alone does not stop the answer
     first_only = ids(tok, "42") + stop_ids[:1] + [w] * 3 + [ids(tok, "<|im_end|>")[0]]
-    (g,), _ = run(tok, Forcing(max_thinking=60, max_answer=16, answer_stops=("<|im_end|>", stop)),
-                  lambda s, n, seed: first_only[s.answer_tokens] if s.phase == "answer" else script(s, n, seed), w)
+    (g,), _ = run(
+        tok,
+        Forcing(max_thinking=60, max_answer=16, answer_stops=("<|im_end|>", stop)),
+        lambda s, n, seed: first_only[s.answer_tokens] if s.phase == "answer" else script(s, n, seed),
+        w,
+    )
     assert g.answer_tokens == len(first_only) - 1
 
 
@@ -168,7 +183,9 @@ def test_out_of_vocabulary_ids_are_never_fed_back(tok):
 def test_auto_budget_formula(tok):
     f = Forcing(max_thinking="auto", max_generation=32768)
     vocab = Vocab.build(tok, f)
-    expected = 32768 - 40 - len(ids(tok, "<|im_start|>think")) - len(ids(tok, "<|im_start|>answer\nFinal Answer:")) - 100
+    expected = (
+        32768 - 40 - len(ids(tok, "<|im_start|>think")) - len(ids(tok, "<|im_start|>answer\nFinal Answer:")) - 100
+    )
     assert auto_budget(f, vocab, [12, 40, 7]) == expected
 
 
@@ -197,7 +214,7 @@ def test_sweep_cut_points_follow_the_ignore_rule():
     assert cut_for(attempts, budget=100, ignore=2, ignore_len=1) == Cut(30, True, 2)
     assert cut_for(attempts, budget=20, ignore=2, ignore_len=1) == Cut(20, False, 2)  # cut inside the 3rd segment
     assert cut_for(attempts, budget=20, ignore=1, ignore_len=1) == Cut(12, True, 1)
-    assert cut_for(attempts, budget=13, ignore=2, ignore_len=1) == Cut(12, True, 1)   # no room left for "Wait" + 1
+    assert cut_for(attempts, budget=13, ignore=2, ignore_len=1) == Cut(12, True, 1)  # no room left for "Wait" + 1
     assert cut_for(attempts, budget=14, ignore=2, ignore_len=1) == Cut(14, False, 2)  # room for "Wait" and 1 token
     assert cut_for(attempts, budget=4, ignore=0, ignore_len=1) == Cut(4, False, 0)
 
@@ -212,12 +229,16 @@ def test_sweep_control_keeps_the_string_and_forces_the_answer_at_once(tok):
     script, w = stop_every(tok, 4)
     engine = ScriptedEngine(tok, script, w)
     results = sweep(engine, ["q?"], [100], [0, 1], Forcing(max_answer=4, ignore_str="Wait"), stop_after=[1, 2])
-    (plain,), (once,), (control1,), (control2,) = (results[k] for k in [(100, 0), (100, 1), ("stop after", 1),
-                                                                          ("stop after", 2)])
+    (plain,), (once,), (control1,), (control2,) = (
+        results[k] for k in [(100, 0), (100, 1), ("stop after", 1), ("stop after", 2)]
+    )
     assert plain.text == "<|im_start|>think" + "ab" * 4 + "<|im_start|>answer7"
     assert once.text == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "<|im_start|>answer7"
     assert control1.text == "<|im_start|>think" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
-    assert control2.text == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
+    assert (
+        control2.text
+        == "<|im_start|>think" + "ab" * 4 + "Wait" + "ab" * 4 + "Wait\n<|im_start|>answer\nFinal Answer:7"
+    )
     assert (control1.n_ignored, control1.forced_end, control1.thinking_tokens) == (1, True, 5)
 
 
@@ -236,7 +257,9 @@ def test_string_sweep_resumes_every_string_where_the_first_run_tried_to_end(tok,
         alone, _ = run(tok, setting, script, w, questions=("q?", "r?"))
         assert [g.to_dict() for g in gens] == [g.to_dict() for g in alone], text
     if budget == 100:
-        assert results["Wait"][0].text == "<|im_start|>think" + ("ab" * 4 + "Wait") * 2 + "ab" * 4 + "<|im_start|>answer7"
+        assert (
+            results["Wait"][0].text == "<|im_start|>think" + ("ab" * 4 + "Wait") * 2 + "ab" * 4 + "<|im_start|>answer7"
+        )
         assert results[None][0].text == "<|im_start|>think" + "ab" * 4 + "<|im_start|>answer7"
 
 

@@ -26,11 +26,14 @@ def test_sft_text_smollm_and_existing_answer_prefix(smol_tokenizer):
 
 def test_what_the_model_continues_ends_with_the_think_delimiter(qwen_tokenizer, smol_tokenizer):
     """The ids every engine starts from (`build_samples`): the chat prompt, then `<|im_start|>think`, no newline."""
+
     def continued(tok):
-        sample, = build_samples(SimpleNamespace(tokenizer=tok), ["Q?"], Forcing(max_thinking=8))
+        (sample,) = build_samples(SimpleNamespace(tokenizer=tok), ["Q?"], Forcing(max_thinking=8))
         return tok.decode(sample.ids)
 
     assert continued(qwen_tokenizer) == (
-        QWEN_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think")
+        QWEN_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think"
+    )
     assert continued(smol_tokenizer) == (
-        SMOL_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think")
+        SMOL_SYSTEM + "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n<|im_start|>think"
+    )

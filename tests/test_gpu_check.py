@@ -14,8 +14,14 @@ gpu_check = pytest.importorskip("gpu_check")
 
 
 def only(name: str) -> dict:
-    done = subprocess.run([sys.executable, "gpu_check.py", "--only", name], cwd=ROOT / "benchmarks",
-                          capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "gpu_check.py", "--only", name],
+        cwd=ROOT / "benchmarks",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return json.loads(next(ln for ln in reversed(done.stdout.splitlines()) if ln.startswith(gpu_check.TAG))[7:])
 
 
@@ -37,9 +43,18 @@ def test_a_run_rewrites_its_own_readme_row(tmp_path):
     readme = tmp_path / "README.md"
     table = (ROOT / "README.md").read_text()
     readme.write_text(table)
-    results = {"date": "2026-12-05", "gpus": 1, "device": "NVIDIA H100", "vllm": "0.33.0",
-               "checks": {"versions": {"ok": True}, "processor": {"ok": True, "runner": "V2"},
-                          "fsdp": {"skipped": "needs 2 or more GPUs (1 here)"}, "eval": {"ok": False}}}
+    results = {
+        "date": "2026-12-05",
+        "gpus": 1,
+        "device": "NVIDIA H100",
+        "vllm": "0.33.0",
+        "checks": {
+            "versions": {"ok": True},
+            "processor": {"ok": True, "runner": "V2"},
+            "fsdp": {"skipped": "needs 2 or more GPUs (1 here)"},
+            "eval": {"ok": False},
+        },
+    }
     gpu_check.update_readme(results, readme)
     after = readme.read_text()
     row = "| one GPU | 2026-12-05: NVIDIA H100 x 1 | vLLM 0.33.0, runner V2 | 2/3 passed (versions, processor) |"

@@ -13,7 +13,9 @@ from s1lib.eval.grade import canonical_answers, grade, grade_many, gsm8k_gold, r
 from s1lib.eval.metrics import majority_at_k
 
 A = "<|im_start|>think\nsome thinking\n<|im_start|>answer\n"
-CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "grading_cases.jsonl").read_text().splitlines()]
+CASES = [
+    json.loads(line) for line in (Path(__file__).parent / "data" / "grading_cases.jsonl").read_text().splitlines()
+]
 
 
 def _output(case: dict) -> str:
@@ -97,7 +99,7 @@ def test_an_answer_that_hangs_sympy_is_killed_at_the_limit(monkeypatch):
     workers = set(_children())
     monkeypatch.setattr(verify, "guard", lambda pred: None)  # let the exponent tower reach sympy
     start = time.monotonic()
-    (ok, reason), = verify.equal_many([("10", "10^{10^{10}}")], timeout=1.0)
+    ((ok, reason),) = verify.equal_many([("10", "10^{10^{10}}")], timeout=1.0)
     assert (ok, reason) == (False, "timeout")
     assert time.monotonic() - start < 4
     assert len(workers - set(_children())) == 1  # the worker computing the power was killed, not abandoned
@@ -112,24 +114,44 @@ def test_an_answer_that_hangs_sympy_is_killed_at_the_limit(monkeypatch):
 
 def test_guards_grade_absurd_answers_wrong_at_once():
     start = time.monotonic()
-    results = grade_many([("math", A + "\\boxed{10^{10^{10}}}", "10"), ("math", A + "\\boxed{(10^9)!}", "1"),
-                          ("math", A + "\\boxed{" + "1+" * 2000 + "1}", "1")])
+    results = grade_many(
+        [
+            ("math", A + "\\boxed{10^{10^{10}}}", "10"),
+            ("math", A + "\\boxed{(10^9)!}", "1"),
+            ("math", A + "\\boxed{" + "1+" * 2000 + "1}", "1"),
+        ]
+    )
     assert time.monotonic() - start < 1
     assert [r.correct for r in results] == [False, False, False]
     assert [r.reason.split(" ")[0] for r in results] == ["power", "factorial", "too"]
 
 
 def test_an_unreadable_answer_is_wrong_with_its_reason_not_raised():
-    (ok, reason), = verify.equal_many([("1", "}{")])
+    ((ok, reason),) = verify.equal_many([("1", "}{")])
     assert ok is False and reason.startswith("unparsable")
 
 
 def test_metrics_count_grading_reasons():
     from s1lib.eval.runner import summarize
 
-    samples = [{"correct": False, "grade_reason": "timeout", "paper_thinking_tokens": 1, "thinking_tokens": 1,
-                "forced_end": False, "n_ignored": 0}, {"correct": False, "grade_reason": "hedge: A, B",
-                "paper_thinking_tokens": 1, "thinking_tokens": 1, "forced_end": False, "n_ignored": 0}]
+    samples = [
+        {
+            "correct": False,
+            "grade_reason": "timeout",
+            "paper_thinking_tokens": 1,
+            "thinking_tokens": 1,
+            "forced_end": False,
+            "n_ignored": 0,
+        },
+        {
+            "correct": False,
+            "grade_reason": "hedge: A, B",
+            "paper_thinking_tokens": 1,
+            "thinking_tokens": 1,
+            "forced_end": False,
+            "n_ignored": 0,
+        },
+    ]
     metrics = summarize(samples, {"benchmark": "gpqa-diamond"})
     assert metrics["grade_timeouts"] == 1 and metrics["grade_reasons"] == {"hedge": 1, "timeout": 1}
     assert reason_counts([None, "form: the question asks for factor form"]) == {"form": 1}
@@ -191,11 +213,18 @@ def test_no_workers_asked_for_grades_in_process(monkeypatch):
     assert verify._pool is None and _children() == {}
 
 
-@pytest.mark.parametrize("kind, output", [
-    ("gpqa", "A and " * 200_000 + "B"), ("gpqa", "Answer: " + "A B C D " * 100_000),
-    ("math", "Answer: " + " " * 200_000 + "x"), ("math", "Answer: " + "a" * 300_000 + " (since)"),
-    ("aime", "Answer: " + "1 " * 200_000), ("gpqa", "Some prose. " * 50_000 + "So B."), ("math", "\\boxed{" * 5000),
-])
+@pytest.mark.parametrize(
+    "kind, output",
+    [
+        ("gpqa", "A and " * 200_000 + "B"),
+        ("gpqa", "Answer: " + "A B C D " * 100_000),
+        ("math", "Answer: " + " " * 200_000 + "x"),
+        ("math", "Answer: " + "a" * 300_000 + " (since)"),
+        ("aime", "Answer: " + "1 " * 200_000),
+        ("gpqa", "Some prose. " * 50_000 + "So B."),
+        ("math", "\\boxed{" * 5000),
+    ],
+)
 def test_megabyte_outputs_are_read_in_linear_time(kind, output):
     start = time.monotonic()
     grade(kind, A + output, "B" if kind == "gpqa" else "1")

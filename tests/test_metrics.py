@@ -2,8 +2,16 @@ import math
 
 import pytest
 
-from s1lib.eval.metrics import (bootstrap_ci, control, majority_at_k, paired_bootstrap,
-                                paper_thinking_tokens, performance, scaling, thinking_text)
+from s1lib.eval.metrics import (
+    bootstrap_ci,
+    control,
+    majority_at_k,
+    paired_bootstrap,
+    paper_thinking_tokens,
+    performance,
+    scaling,
+    thinking_text,
+)
 
 
 def test_thinking_text_drops_first_and_last_line():
@@ -61,6 +69,6 @@ def test_majority_at_k():
     answers = ["3", "4", "4", None, "3", "3"]
     correct = [True, False, False, False, True, True]
     assert majority_at_k(answers, correct, 3) is False  # "4" twice
-    assert majority_at_k(answers, correct, 6) is True   # "3" three times
+    assert majority_at_k(answers, correct, 6) is True  # "3" three times
     assert majority_at_k(["3", "4"], [True, False], 2) is True  # tie: first seen wins
     assert majority_at_k([None, None], [False, False], 2) is False

@@ -74,11 +74,14 @@ def test_training_set_is_in_the_s1k_schema_and_tokenizes_with_the_sft_mask(tmp_p
     assert write_training_set(params).stat().st_mtime_ns == mtime  # unchanged content is not rewritten
     rows = load_rows(str(path), params.profile)
     assert len(rows) == 30 and not check_rows(rows).problems
-    example = tokenize_example(smol_tokenizer, rows[0]["question"], rows[0]["thinking_trajectories"],
-                               rows[0]["attempt"], 256)
+    example = tokenize_example(
+        smol_tokenizer, rows[0]["question"], rows[0]["thinking_trajectories"], rows[0]["attempt"], 256
+    )
     trained = smol_tokenizer.decode([t for t, m in zip(example["input_ids"], example["completion_mask"]) if m])
-    assert trained == f"<|im_start|>think\n{rows[0]['thinking_trajectories'][0]}\n<|im_start|>answer\n" \
-                      f"Answer: {rows[0]['attempt']}<|im_end|>"
+    assert (
+        trained == f"<|im_start|>think\n{rows[0]['thinking_trajectories'][0]}\n<|im_start|>answer\n"
+        f"Answer: {rows[0]['attempt']}<|im_end|>"
+    )
     p = training_params(params)
     assert p.model.name == "smollm2-135m" and p.train == params.mini.train
     assert " ".join(json.loads(rows[0]["metadata"])["text"]) in rows[0]["question"]

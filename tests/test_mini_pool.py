@@ -108,8 +108,10 @@ def test_the_default_pool_is_large_and_skewed_like_a_real_one():
 def test_easy_problems_mostly_get_brief_traces_and_hard_ones_worked_traces(spec, pool):
     _, rows = pool
     clean = [r for r in rows if defect_of(r) is None]
-    worked = [statistics.mean("So the answer is" in r["thinking_trajectories"][0] for r in clean if level_of(r) == lv)
-              for lv in LEVELS]
+    worked = [
+        statistics.mean("So the answer is" in r["thinking_trajectories"][0] for r in clean if level_of(r) == lv)
+        for lv in LEVELS
+    ]
     assert worked == sorted(worked) and worked[-1] == 1.0
     assert all(abs(w - share) < 0.1 for w, share in zip(worked, spec.worked_shares))
 
@@ -117,8 +119,12 @@ def test_easy_problems_mostly_get_brief_traces_and_hard_ones_worked_traces(spec,
 def test_traces_grow_with_difficulty_in_every_domain(prepared):
     _, prep = prepared
     for domain in DOMAINS:
-        medians = [statistics.median(r["length"] for r in prep.rows if r["domain"] == domain and level_of(r) == lv
-                                     and defect_of(r) is None) for lv in LEVELS]
+        medians = [
+            statistics.median(
+                r["length"] for r in prep.rows if r["domain"] == domain and level_of(r) == lv and defect_of(r) is None
+            )
+            for lv in LEVELS
+        ]
         assert medians == sorted(medians) and medians[0] < medians[-1], (domain, medians)
 
 
@@ -159,7 +165,7 @@ def test_arms_follow_their_rules(spec, prepared):
     assert all(r["length"] >= spec.min_length for r in s1k)  # difficulty
     assert {r["domain"] for r in s1k} == set(DOMAINS)  # diversity
     _, clean, _ = quality_filter(prep.rows)
-    longest = sorted(r["length"] for r in clean)[-spec.n:]
+    longest = sorted(r["length"] for r in clean)[-spec.n :]
     assert sorted(r["length"] for r in arms["1K-longest"].rows) == longest
     easy = sum(level_of(r) == 1 for r in arms["1K-random"].rows) / spec.n
     assert easy > 0.3 and sum(level_of(r) == 1 for r in s1k) == 0  # random mirrors the pool's skew
@@ -170,22 +176,29 @@ def test_the_full_arm_trains_five_times_the_steps(prepared):
     subset = ablations.arm_params(params, "s1K-mini").train
     full = ablations.arm_params(params, "full pool").train
     assert full.max_steps == 5 * subset.max_steps
-    assert {k: v for k, v in full.model_dump().items() if k != "max_steps"} == \
-        {k: v for k, v in subset.model_dump().items() if k != "max_steps"}
+    assert {k: v for k, v in full.model_dump().items() if k != "max_steps"} == {
+        k: v for k, v in subset.model_dump().items() if k != "max_steps"
+    }
     assert ablations.arm_params(params, "1K-random").train == subset
 
 
 def test_the_study_reads_differences_from_paired_samples(tmp_path, monkeypatch):
-    correct = {"s1K-mini": [1, 1, 1, 1, 0, 1, 1, 1], "1K-random": [0, 0, 1, 0, 0, 0, 1, 0],
-               "1K-diverse": [1, 0, 1, 0, 0, 1, 1, 0], "1K-longest": [1, 1, 0, 0, 0, 0, 1, 1],
-               "full pool": [1, 1, 1, 1, 0, 1, 1, 0], "base": [0] * 8}
+    correct = {
+        "s1K-mini": [1, 1, 1, 1, 0, 1, 1, 1],
+        "1K-random": [0, 0, 1, 0, 0, 0, 1, 0],
+        "1K-diverse": [1, 0, 1, 0, 0, 1, 1, 0],
+        "1K-longest": [1, 1, 0, 0, 0, 0, 1, 1],
+        "full pool": [1, 1, 1, 1, 0, 1, 1, 0],
+        "base": [0] * 8,
+    }
     ids = [f"{d}-{lv}-{i}" for i, (d, lv) in enumerate([("digit-sum", 1), ("evens", 4)] * 4)]
     results = []
     for model, marks in correct.items():
         folder = tmp_path / model
         folder.mkdir()
-        folder.joinpath("samples.jsonl").write_text("".join(json.dumps({"id": i, "correct": bool(c)}) + "\n"
-                                                            for i, c in zip(ids, marks)))
+        folder.joinpath("samples.jsonl").write_text(
+            "".join(json.dumps({"id": i, "correct": bool(c)}) + "\n" for i, c in zip(ids, marks))
+        )
         results.append({"model": model, "setting": "budget forcing", "benchmark": "mini-pool", "folder": folder})
     monkeypatch.setattr(ablations, "run_dir_of", lambda r: r["folder"])
     monkeypatch.setattr(suite, "run_dir_of", lambda r: r["folder"])
@@ -196,7 +209,10 @@ def test_the_study_reads_differences_from_paired_samples(tmp_path, monkeypatch):
     assert by_level.loc["s1K-mini", 1] == 75.0 and by_level.loc["s1K-mini", 4] == 100.0
     table = ablations.table(results)  # only the setting the study evaluated, as the paper's Table 2
     assert list(table.columns) == ["budget forcing"]
-    assert table.loc["1K-random", "budget forcing"].startswith("25.0 [") and table.loc["s1K-mini", "budget forcing"] == "87.5"
+    assert (
+        table.loc["1K-random", "budget forcing"].startswith("25.0 [")
+        and table.loc["s1K-mini", "budget forcing"] == "87.5"
+    )
     assert ablations.bucket("running-total-3-17", "domain") == "running-total"
 
 

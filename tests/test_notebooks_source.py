@@ -20,8 +20,10 @@ def test_notebook_is_clean_source(path):
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
-    assert not dirty, (f"{path.name}: cells {dirty} have outputs; clear them before committing "
-                       f"(jupyter nbconvert --clear-output --inplace {path.relative_to(path.parent.parent)})")
+    assert not dirty, (
+        f"{path.name}: cells {dirty} have outputs; clear them before committing "
+        f"(jupyter nbconvert --clear-output --inplace {path.relative_to(path.parent.parent)})"
+    )
     parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) == 1 and "params_file" in parameters[0].source, f"{path.name}: one 'parameters' cell"
     ids = [c.get("id") for c in nb.cells]

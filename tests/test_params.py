@@ -31,8 +31,9 @@ def test_mini_extends_smoke_and_takes_the_miniatures_recipes_whole():
 
 
 def test_extends_merges_key_by_key_and_default_resets_a_section(tmp_path):
-    (tmp_path / "base.yaml").write_text("profile: base\nforcing:\n  max_thinking: 10\n  ignore: 2\n"
-                                        "mini:\n  n_test: 5\n  train:\n    max_steps: 3\n")
+    (tmp_path / "base.yaml").write_text(
+        "profile: base\nforcing:\n  max_thinking: 10\n  ignore: 2\nmini:\n  n_test: 5\n  train:\n    max_steps: 3\n"
+    )
     child = _write(tmp_path, "extends: base.yaml\nprofile: child\nforcing:\n  ignore: 1\nmini:\n  train: default\n")
     p = load_params(child)
     assert (p.profile, p.forcing.max_thinking, p.forcing.ignore, p.mini.n_test) == ("child", 10, 1, 5)
@@ -78,26 +79,32 @@ def test_wrong_type_names_key_and_expectation(tmp_path):
         load_params(f)
 
 
-@pytest.mark.parametrize("body, key", [
-    ("forcing:\n  max_thinking: -3\n", "forcing.max_thinking"),
-    ("forcing:\n  max_thinking: 10\n  min_thinking: 20\n", "min_thinking"),
-    ("forcing:\n  rejection_tries: 4\n", "temperature > 0"),
-    ("engine:\n  name: sglang\n", "engine.name"),
-    ("train:\n  warmup_steps: -1\n", "train.warmup_steps"),
-])
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ("forcing:\n  max_thinking: -3\n", "forcing.max_thinking"),
+        ("forcing:\n  max_thinking: 10\n  min_thinking: 20\n", "min_thinking"),
+        ("forcing:\n  rejection_tries: 4\n", "temperature > 0"),
+        ("engine:\n  name: sglang\n", "engine.name"),
+        ("train:\n  warmup_steps: -1\n", "train.warmup_steps"),
+    ],
+)
 def test_impossible_values_fail_before_work(tmp_path, body, key):
     with pytest.raises(ParamsError, match=key.replace(".", r"\.")):
         load_params(_write(tmp_path, "profile: x\n" + body))
 
 
-@pytest.mark.parametrize("body, key", [
-    ("forcing:\n  max_thinking: true\n", "forcing.max_thinking"),
-    ("forcing:\n  temperature: true\n", "forcing.temperature"),
-    ("engine:\n  batch_size: yes\n", "engine.batch_size"),  # YAML 1.1: yes is true
-    ("sweep:\n  budgets: [512, true]\n", "sweep.budgets"),
-    ("train:\n  learning_rate: false\n", "train.learning_rate"),
-    ("mini_pool:\n  domain_shares: {letters: true}\n", "mini_pool.domain_shares"),
-])
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ("forcing:\n  max_thinking: true\n", "forcing.max_thinking"),
+        ("forcing:\n  temperature: true\n", "forcing.temperature"),
+        ("engine:\n  batch_size: yes\n", "engine.batch_size"),  # YAML 1.1: yes is true
+        ("sweep:\n  budgets: [512, true]\n", "sweep.budgets"),
+        ("train:\n  learning_rate: false\n", "train.learning_rate"),
+        ("mini_pool:\n  domain_shares: {letters: true}\n", "mini_pool.domain_shares"),
+    ],
+)
 def test_a_boolean_is_not_a_number(tmp_path, body, key):
     with pytest.raises(ParamsError, match=key.replace(".", r"\.") + ".*boolean"):
         load_params(_write(tmp_path, "profile: x\n" + body))
@@ -127,8 +134,10 @@ def test_a_nested_section_given_in_part_completes_its_own_default(tmp_path):
     from s1lib.params import MiniPoolParams, Params, TrainParams
 
     path = tmp_path / "p.yaml"
-    path.write_text("profile: t\nmini:\n  train:\n    max_steps: 30\nmini_pool:\n  forcing:\n    max_answer: 4\n"
-                    "train:\n  max_steps: 3\n")
+    path.write_text(
+        "profile: t\nmini:\n  train:\n    max_steps: 30\nmini_pool:\n  forcing:\n    max_answer: 4\n"
+        "train:\n  max_steps: 3\n"
+    )
     params, defaults = load_params(path), Params(profile="t")  # defaults with their precision resolved, as loaded
     assert params.mini.train == defaults.mini.train.model_copy(update={"max_steps": 30})
     assert params.mini.train.learning_rate != TrainParams().learning_rate  # the miniature's, not the paper's
@@ -150,8 +159,14 @@ def test_auto_precision_becomes_what_the_device_runs_natively(monkeypatch, nativ
     dtype = "bfloat16" if native else "float32"
     assert (p.model.dtype, p.mini.dtype) == (dtype, dtype)
     assert p.train.bf16 is native and p.mini.train.bf16 is native and p.mini_pool.train.bf16 is native
-    explicit = load_params("params/smoke.yaml", {"model": {"dtype": "float16"}, "train": {"bf16": False},
-                                                 "mini": {"dtype": "float32", "train": {"bf16": True}}})
+    explicit = load_params(
+        "params/smoke.yaml",
+        {
+            "model": {"dtype": "float16"},
+            "train": {"bf16": False},
+            "mini": {"dtype": "float32", "train": {"bf16": True}},
+        },
+    )
     assert (explicit.model.dtype, explicit.train.bf16) == ("float16", False)
     assert (explicit.mini.dtype, explicit.mini.train.bf16) == ("float32", True)
 

@@ -38,8 +38,10 @@ def test_memory_estimate_agrees_with_what_official_users_report():
 def test_plan_exits_nonzero_naming_each_problem(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("S1LIB_DATA_DIR", str(tmp_path))  # an empty mirror: the local-only MATH pool is missing
     profile = tmp_path / "p.yaml"
-    profile.write_text("profile: p\nengine:\n  max_model_len: 4096\nforcing:\n  max_generation: 4096\n"
-                       "sweep:\n  task: benchmarks\n  budgets: [1024, 8192]\ndata:\n  pool: smoke-pool\n")
+    profile.write_text(
+        "profile: p\nengine:\n  max_model_len: 4096\nforcing:\n  max_generation: 4096\n"
+        "sweep:\n  task: benchmarks\n  budgets: [1024, 8192]\ndata:\n  pool: smoke-pool\n"
+    )
     assert main(["plan", "--params", str(profile)]) == 1
     out = capsys.readouterr().out
     assert "math-pool-partial exists only as a local copy" in out

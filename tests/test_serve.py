@@ -69,9 +69,25 @@ def server(tmp_path_factory):
     params = tmp_path_factory.mktemp("serve") / "smoke-float32.yaml"
     params.write_text((ROOT / "params" / "smoke.yaml").read_text().replace("dtype: auto", "dtype: float32"))
     assert "dtype: float32" in params.read_text()
-    process = subprocess.Popen([sys.executable, "-m", "s1lib", "serve", "--params", str(params), "--port", str(port),
-                                "--", "--max-model-len", str(CONTEXT)], env={**os.environ, "S1LIB_API_KEY": KEY},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "s1lib",
+            "serve",
+            "--params",
+            str(params),
+            "--port",
+            str(port),
+            "--",
+            "--max-model-len",
+            str(CONTEXT),
+        ],
+        env={**os.environ, "S1LIB_API_KEY": KEY},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     family = [psutil.Process(process.pid)]
     try:
         wait_healthy(port, process)
@@ -93,8 +109,14 @@ def ask(client, xargs, **kw):
     body = {"return_token_ids": True}
     if xargs is not None:
         body["vllm_xargs"] = xargs
-    return client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": QUESTION}],
-                                          temperature=0, max_tokens=400, extra_body=body, **kw)
+    return client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": QUESTION}],
+        temperature=0,
+        max_tokens=400,
+        extra_body=body,
+        **kw,
+    )
 
 
 def offline(vllm_engine, setting):
@@ -111,9 +133,18 @@ def test_concurrent_requests_match_offline_generation(server, vllm_engine):
     aclient = openai.AsyncOpenAI(base_url=client.base_url, api_key=KEY)
 
     async def all_at_once():
-        return await asyncio.gather(*(aclient.chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": QUESTION}], temperature=0, max_tokens=400,
-            extra_body={"vllm_xargs": {**BASE, **s}, "return_token_ids": True}) for s in SETTINGS))
+        return await asyncio.gather(
+            *(
+                aclient.chat.completions.create(
+                    model=MODEL,
+                    messages=[{"role": "user", "content": QUESTION}],
+                    temperature=0,
+                    max_tokens=400,
+                    extra_body={"vllm_xargs": {**BASE, **s}, "return_token_ids": True},
+                )
+                for s in SETTINGS
+            )
+        )
 
     replies = asyncio.run(all_at_once())
     for setting, reply in zip(SETTINGS, replies):
@@ -154,14 +185,17 @@ def test_requests_without_settings_are_untouched(server):
     assert reply.choices[0].message.reasoning is None and reply.choices[0].message.content
 
 
-@pytest.mark.parametrize("xargs, named", [
-    ({"max_thinking": -3}, "max_thinking"),
-    ({"max_thinkng": 64}, "max_thinkng"),
-    ({"max_thinking": 16, "min_thinking": 32}, "min_thinking"),
-    ({"ignore": "two"}, "ignore"),
-    ({"max_thinking": True}, "boolean"),
-    ({"max_thinking": 64, "ignore": False}, "boolean"),
-])
+@pytest.mark.parametrize(
+    "xargs, named",
+    [
+        ({"max_thinking": -3}, "max_thinking"),
+        ({"max_thinkng": 64}, "max_thinkng"),
+        ({"max_thinking": 16, "min_thinking": 32}, "min_thinking"),
+        ({"ignore": "two"}, "ignore"),
+        ({"max_thinking": True}, "boolean"),
+        ({"max_thinking": 64, "ignore": False}, "boolean"),
+    ],
+)
 def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):
     process, client = server
     with pytest.raises(openai.BadRequestError) as err:
@@ -183,11 +217,14 @@ def test_every_request_needs_the_key_and_vllm_options_pass_through(server):
     _, client = server
     base = str(client.base_url).rstrip("/")
     for key in (None, "wrong"):
-        request = urllib.request.Request(f"{base}/chat/completions", method="POST",
-                                         data=json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "x"}],
-                                                          "vllm_xargs": {"max_thinking": True}}).encode(),
-                                         headers={"Content-Type": "application/json",
-                                                  **({"Authorization": f"Bearer {key}"} if key else {})})
+        request = urllib.request.Request(
+            f"{base}/chat/completions",
+            method="POST",
+            data=json.dumps(
+                {"model": MODEL, "messages": [{"role": "user", "content": "x"}], "vllm_xargs": {"max_thinking": True}}
+            ).encode(),
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})},
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(request, timeout=30)
         assert err.value.code == 401  # not a 400 about the settings: nothing is read without the key
@@ -203,12 +240,30 @@ def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
 
     _, client = server
     out = tmp_path / "traces.jsonl"
-    command = [sys.executable, "-m", "s1lib", "distill", "--questions", "smoke-pool", "--limit", "8", "--model", MODEL,
-               "--base-url", str(client.base_url), "--concurrency", "2", "--max-tokens", "120",
-               "--extra-body", json.dumps({"vllm_xargs": {"max_thinking": 48, "max_answer": 24}})]
+    command = [
+        sys.executable,
+        "-m",
+        "s1lib",
+        "distill",
+        "--questions",
+        "smoke-pool",
+        "--limit",
+        "8",
+        "--model",
+        MODEL,
+        "--base-url",
+        str(client.base_url),
+        "--concurrency",
+        "2",
+        "--max-tokens",
+        "120",
+        "--extra-body",
+        json.dumps({"vllm_xargs": {"max_thinking": 48, "max_answer": 24}}),
+    ]
     env = {**os.environ, "OPENAI_API_KEY": KEY}
-    first = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=env)
+    first = subprocess.Popen(
+        command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 2):
         time.sleep(0.05)
@@ -230,9 +285,23 @@ def test_distill_from_the_local_server_survives_sigkill(server, tmp_path):
     assert sum(r["distill"]["reasoning_from"] == "reasoning" for r in rows) >= 4
 
     hard = tmp_path / "with-difficulty.jsonl"
-    done = subprocess.run([*command[:5], str(out), *command[6:], "--role", "difficulty", "--column",
-                           "isqwen7bcorrect", "--out", str(hard)], capture_output=True, text=True, timeout=300,
-                          env=env)
+    done = subprocess.run(
+        [
+            *command[:5],
+            str(out),
+            *command[6:],
+            "--role",
+            "difficulty",
+            "--column",
+            "isqwen7bcorrect",
+            "--out",
+            str(hard),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert all(r["isqwen7bcorrect"] in (True, False) for r in map(json.loads, hard.read_text().splitlines()))
 

@@ -6,7 +6,9 @@ from s1lib.data import sources
 from s1lib.data.sources import DataError, check_schema, load
 
 
-@pytest.mark.parametrize("name, rows", [("aime24", 30), ("math500", 500), ("gsm8k", 1319), ("math-pool-partial", 3681)])
+@pytest.mark.parametrize(
+    "name, rows", [("aime24", 30), ("math500", 500), ("gsm8k", 1319), ("math-pool-partial", 3681)]
+)
 def test_local_mirror_loads_with_schema(shared_data, name, rows):
     assert len(load(name)) == rows
 
@@ -59,8 +61,16 @@ def test_local_only_dataset_without_mirror(monkeypatch):
 
 
 def s1k_row(**changes):
-    row = {"question": "Q", "solution": "S", "cot_type": "math", "source_type": "qq8933/AIME_1983_2024",
-           "metadata": "{}", "thinking_trajectories": ["t"], "attempt": "A", "cot": None}
+    row = {
+        "question": "Q",
+        "solution": "S",
+        "cot_type": "math",
+        "source_type": "qq8933/AIME_1983_2024",
+        "metadata": "{}",
+        "thinking_trajectories": ["t"],
+        "attempt": "A",
+        "cot": None,
+    }
     row.update(changes)
     return row
 
@@ -77,6 +87,11 @@ def test_s1k_schema_on_built_rows(tmp_path, monkeypatch):
 
 
 def test_gpqa_rows_in_hub_schema():
-    row = {"Question": "Q", "Correct Answer": "c", "Incorrect Answer 1": "x", "Incorrect Answer 2": "y",
-           "Incorrect Answer 3": "z"}
+    row = {
+        "Question": "Q",
+        "Correct Answer": "c",
+        "Incorrect Answer 1": "x",
+        "Incorrect Answer 2": "y",
+        "Incorrect Answer 3": "z",
+    }
     assert check_schema([row], sources.REGISTRY["gpqa-diamond"])

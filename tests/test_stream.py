@@ -48,14 +48,22 @@ def emit(tok, sample: Sample, script, filler) -> list[int]:
     return out
 
 
-@pytest.mark.parametrize("budget, ignore, ignore_str, minimum",
-                         list(itertools.product([5, 20, 60, None], [0, 1, 3], ["Wait", "Alternatively", ""], [0, 9])))
+@pytest.mark.parametrize(
+    "budget, ignore, ignore_str, minimum",
+    list(itertools.product([5, 20, 60, None], [0, 1, 3], ["Wait", "Alternatively", ""], [0, 9])),
+)
 def test_emitting_every_token_matches_resubmission(smol_tokenizer, budget, ignore, ignore_str, minimum):
     tok = smol_tokenizer
     if budget is not None and minimum > budget:
         pytest.skip("min above max is refused")
-    forcing = Forcing(max_thinking=budget, ignore=ignore, ignore_str=ignore_str, min_thinking=minimum,
-                      max_generation=80, max_answer=4)
+    forcing = Forcing(
+        max_thinking=budget,
+        ignore=ignore,
+        ignore_str=ignore_str,
+        min_thinking=minimum,
+        max_generation=80,
+        max_answer=4,
+    )
     script, filler = script_for(tok)
     reference = generate(ScriptedEngine(tok, script, filler), ["q?"], forcing, progress=False)[0]
     vocab = Vocab.build(tok, forcing)
@@ -65,8 +73,11 @@ def test_emitting_every_token_matches_resubmission(smol_tokenizer, budget, ignor
     emitted = emit(tok, live, script, filler)
     got = live.result(tok)
     assert got.token_ids == reference.token_ids
-    assert (got.n_ignored, got.thinking_tokens, got.forced_end) == (reference.n_ignored, reference.thinking_tokens,
-                                                                    reference.forced_end)
+    assert (got.n_ignored, got.thinking_tokens, got.forced_end) == (
+        reference.n_ignored,
+        reference.thinking_tokens,
+        reference.forced_end,
+    )
     read_back = Sample(prompt[0], forcing, vocab, cap)
     replay(Stream(read_back), emitted)
     again = read_back.result(tok)
@@ -81,10 +92,15 @@ def test_settings_round_trip_and_refusals():
     assert forcing_from_args(request_args(forcing, budget=40)).max_thinking == 40
     assert forcing_from_args({"max_thinking": "auto"}).max_thinking == "auto"
     assert forcing_from_args(None) is None and forcing_from_args({"other_processor": 1}) is None
-    for bad, named in [({"max_thinkng": 3}, "max_thinking"), ({"ignore": 1, "colour": 2}, "colour"),
-                       ({"max_thinking": -1}, "max_thinking"), ({"min_thinking": 9, "max_thinking": 3}, "min_thinking"),
-                       ({"max_thinking": True}, "max_thinking.*boolean"), ({"ignore": False}, "ignore.*boolean"),
-                       ({"max_thinking": 64, "max_answer": True}, "max_answer.*boolean")]:
+    for bad, named in [
+        ({"max_thinkng": 3}, "max_thinking"),
+        ({"ignore": 1, "colour": 2}, "colour"),
+        ({"max_thinking": -1}, "max_thinking"),
+        ({"min_thinking": 9, "max_thinking": 3}, "min_thinking"),
+        ({"max_thinking": True}, "max_thinking.*boolean"),
+        ({"ignore": False}, "ignore.*boolean"),
+        ({"max_thinking": 64, "max_answer": True}, "max_answer.*boolean"),
+    ]:
         with pytest.raises(ForcingError, match=named):
             forcing_from_args(bad)
     with pytest.raises(ValidationError, match="boolean"):

@@ -11,10 +11,13 @@ from s1lib.train.recipe import grad_accumulation, sft_config, total_steps
 TRAINED = ["<|im_start|>", "think", "Ċ", "t", "Ċ", "<|im_start|>", "answer", "Ċ", "Answer", ":", "ĠA", "<|im_end|>"]
 
 
-@pytest.mark.parametrize("which, prompt_tokens, header", [
-    ("smol_tokenizer", 32, ["ass", "istant", "Ċ"]),   # SmolLM2's system prompt + user turn + assistant header
-    ("qwen_tokenizer", 31, ["assistant", "Ċ"]),        # Qwen2.5's default system prompt, as the official data
-])
+@pytest.mark.parametrize(
+    "which, prompt_tokens, header",
+    [
+        ("smol_tokenizer", 32, ["ass", "istant", "Ċ"]),  # SmolLM2's system prompt + user turn + assistant header
+        ("qwen_tokenizer", 31, ["assistant", "Ċ"]),  # Qwen2.5's default system prompt, as the official data
+    ],
+)
 def test_label_mask_covers_exactly_the_assistant_turn(request, which, prompt_tokens, header):
     tok = request.getfixturevalue(which)
     ex = tokenize_example(tok, "Q?", ["t"], "A", block_size=4096)
@@ -22,7 +25,7 @@ def test_label_mask_covers_exactly_the_assistant_turn(request, which, prompt_tok
     assert len(ids) == prompt_tokens + len(TRAINED)
     assert mask == [0] * prompt_tokens + [1] * len(TRAINED)
     assert tok.convert_ids_to_tokens(ids[prompt_tokens:]) == TRAINED  # ends with the trained <|im_end|>
-    assert tok.convert_ids_to_tokens(ids[prompt_tokens - len(header):prompt_tokens]) == header
+    assert tok.convert_ids_to_tokens(ids[prompt_tokens - len(header) : prompt_tokens]) == header
     assert tok.decode(ids[:prompt_tokens]).endswith("<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n")
 
 
@@ -56,7 +59,12 @@ def test_global_batch_is_kept_whatever_the_device_count():
 def test_paper_recipe_reaches_the_trainer(tmp_path):
     # use_cpu: this machine has no GPU, and transformers refuses bf16 on a GPU it cannot find
     c = sft_config(load_params("params/paper.yaml").train, str(tmp_path), use_cpu=True)
-    assert (c.learning_rate, c.num_train_epochs, c.per_device_train_batch_size, c.gradient_accumulation_steps) == (1e-5, 5, 1, 1)
+    assert (c.learning_rate, c.num_train_epochs, c.per_device_train_batch_size, c.gradient_accumulation_steps) == (
+        1e-5,
+        5,
+        1,
+        1,
+    )
     assert (c.adam_beta1, c.adam_beta2, c.weight_decay, c.warmup_steps) == (0.9, 0.95, 1e-4, 0.05)
     assert c.lr_scheduler_type == "cosine" and c.bf16 and c.max_length == 32768 and not c.packing
     assert c.completion_only_loss and c.gradient_checkpointing
@@ -79,8 +87,12 @@ def test_fsdp_launch_command(tmp_path):
     cmd = fsdp_command(params, "params/paper.yaml", "s1K", tmp_path / "out", str(tmp_path), env=env)
     assert cmd[:3] == [sys.executable, "-m", "accelerate.commands.launch"]  # no `accelerate` on PATH needed
     flags = dict(zip(cmd[::1], cmd[1::1]))
-    assert (flags["--num_machines"], flags["--machine_rank"], flags["--main_process_ip"],
-            flags["--main_process_port"]) == ("2", "1", "node-a", "29600")
+    assert (
+        flags["--num_machines"],
+        flags["--machine_rank"],
+        flags["--main_process_ip"],
+        flags["--main_process_port"],
+    ) == ("2", "1", "node-a", "29600")
     config = cmd[cmd.index("--config_file") + 1]
     assert config.endswith("params/accelerate/fsdp.yaml")
     assert cmd[cmd.index("--num_processes") + 1] == "16"
@@ -104,22 +116,40 @@ def test_multi_node_launch_needs_rank_and_address(tmp_path):
         node_flags(2, {"NODE_RANK": "2", "MASTER_ADDR": "a"})
     assert node_flags(2, {"NODE_RANK": "0", "MASTER_ADDR": "a"})[:4] == ["--num_machines", "2", "--machine_rank", "0"]
     from s1lib.paths import repo_root
+
     script = (repo_root() / "params" / "slurm" / "paper.sbatch").read_text()
     assert "--nodes=2" in script and "MASTER_ADDR" in script and "s1lib train --profile paper" in script
 
 
 def tiny_subset(tmp_path, n=4):
-    rows = [{"question": f"What is {i} plus {i}?", "thinking_trajectories": [f"{i} plus {i} is {2 * i}."],
-             "attempt": f"$\\boxed{{{2 * i}}}$", "source_type": "tiny", "cot_type": "math", "solution": str(2 * i),
-             "metadata": "{}"} for i in range(1, n + 1)]
+    rows = [
+        {
+            "question": f"What is {i} plus {i}?",
+            "thinking_trajectories": [f"{i} plus {i} is {2 * i}."],
+            "attempt": f"$\\boxed{{{2 * i}}}$",
+            "source_type": "tiny",
+            "cot_type": "math",
+            "solution": str(2 * i),
+            "metadata": "{}",
+        }
+        for i in range(1, n + 1)
+    ]
     path = tmp_path / "tiny.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return str(path)
 
 
 def tiny_params(model="smollm2-135m", **train):
-    recipe = {"learning_rate": 1e-4, "num_train_epochs": 4, "global_batch_size": 2, "per_device_train_batch_size": 1,
-              "max_steps": None, "save_steps": 2, "warmup_steps": 0.0, **train}
+    recipe = {
+        "learning_rate": 1e-4,
+        "num_train_epochs": 4,
+        "global_batch_size": 2,
+        "per_device_train_batch_size": 1,
+        "max_steps": None,
+        "save_steps": 2,
+        "warmup_steps": 0.0,
+        **train,
+    }
     return load_params("params/smoke.yaml", {"model": {"name": model}, "train": recipe})
 
 
@@ -166,7 +196,9 @@ def test_interrupted_training_resumes_from_last_checkpoint(tmp_path, tiny_model)
     assert [b["step"] for b in begins] == [0, 2]  # the second run started from checkpoint-2
     assert json.loads((final / "manifest.json").read_text())["steps"] == 6
     assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3, 4, 5, 6]
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == [f"checkpoint-{i}" for i in range(2, 7)]  # kept on request
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == [
+        f"checkpoint-{i}" for i in range(2, 7)
+    ]  # kept on request
 
 
 @pytest.mark.slow
@@ -185,8 +217,12 @@ def test_cpu_loss_equals_trls_fused_head_loss(tmp_path):
     ensure_pad_token(tokenizer)
     dataset = build_dataset(tokenizer, load_rows(tiny_subset(tmp_path), "smoke"), 512).dataset
     model = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m"), dtype=torch.float32)
-    trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / "out"), use_cpu=True),
-                         train_dataset=dataset, processing_class=tokenizer)
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config(params.train, str(tmp_path / "out"), use_cpu=True),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+    )
     batch = next(iter(trainer.get_train_dataloader()))
     assert (batch["labels"] == -100).any() and (batch["labels"] != -100).any()  # prompt masked, answer scored
     with torch.no_grad():
@@ -207,8 +243,10 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path, monkeypa
     from s1lib.train.dataset import build_dataset
     from s1lib.train.trainer import SFTTrainer
 
-    rows = [{"question": "2+2?", "thinking_trajectories": ["four"], "attempt": "4"},
-            {"question": "Explain.", "thinking_trajectories": ["a long trace " * 40], "attempt": "done"}]
+    rows = [
+        {"question": "2+2?", "thinking_trajectories": ["four"], "attempt": "4"},
+        {"question": "Explain.", "thinking_trajectories": ["a long trace " * 40], "attempt": "done"},
+    ]
     tokenizer = load_tokenizer("smollm2-135m")
     ensure_pad_token(tokenizer)
     dataset = build_dataset(tokenizer, rows, 512).dataset
@@ -218,8 +256,13 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path, monkeypa
     losses, projected = {}, []
     head = model.get_output_embeddings().register_forward_hook(lambda m, args, out: projected.append(out.shape))
     for weighting in ("sequence", "token"):
-        trainer = SFTTrainer(model=model, args=sft_config(params.train, str(tmp_path / weighting), use_cpu=True),
-                             train_dataset=dataset, processing_class=tokenizer, loss_weighting=weighting)
+        trainer = SFTTrainer(
+            model=model,
+            args=sft_config(params.train, str(tmp_path / weighting), use_cpu=True),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            loss_weighting=weighting,
+        )
         batch = next(iter(trainer.get_train_dataloader()))
         with torch.no_grad():
             losses[weighting] = trainer.compute_loss(model, dict(batch), num_items_in_batch=None).item()
@@ -227,8 +270,9 @@ def test_sequence_weighting_is_the_mean_of_per_sequence_means(tmp_path, monkeypa
     with torch.no_grad():  # the reference in float64: the trainer's float32 rounds differently from a full pass
         logits = model.double()(**{k: v for k, v in batch.items() if k != "labels"}).logits
     labels = batch["labels"][:, 1:]
-    nll = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), labels, ignore_index=-100,
-                                            reduction="none")
+    nll = torch.nn.functional.cross_entropy(
+        logits[:, :-1].transpose(1, 2), labels, ignore_index=-100, reduction="none"
+    )
     counts = (labels != -100).sum(-1)
     assert counts.max() > 5 * counts.min()  # unequal lengths, or the test could not tell the weightings apart
     assert sum(shape[0] for shape in projected) == 2 * counts.sum()  # the head scored the trained tokens only
@@ -250,20 +294,33 @@ def test_two_processes_train_the_same_weights_as_accumulation(tmp_path, tiny_mod
 
     from safetensors.torch import load_file
 
-    rows = [{"question": "What is 2 plus 2?", "thinking_trajectories": ["Two plus two is four."], "attempt": "4"},
-            {"question": "Spell cat backwards and explain.", "thinking_trajectories": ["Take t, then a, then c. " * 12],
-             "attempt": "tac"}]
+    rows = [
+        {"question": "What is 2 plus 2?", "thinking_trajectories": ["Two plus two is four."], "attempt": "4"},
+        {
+            "question": "Spell cat backwards and explain.",
+            "thinking_trajectories": ["Take t, then a, then c. " * 12],
+            "attempt": "tac",
+        },
+    ]
     subset = tmp_path / "rows.jsonl"
     subset.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def run(name, gpus, weighting="sequence", launcher=(sys.executable, "-m", "s1lib")):
         profile = tmp_path / f"{name}.yaml"
-        profile.write_text(f"profile: {name}\nmodel:\n  name: {tiny_model}\ntrain:\n  learning_rate: 1.0e-3\n  num_train_epochs: 2\n  global_batch_size: 2\n"
-                           f"  per_device_train_batch_size: 1\n  num_gpus: {gpus}\n  warmup_steps: 0.0\n  bf16: false\n"
-                           f"  max_length: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n")
+        profile.write_text(
+            f"profile: {name}\nmodel:\n  name: {tiny_model}\ntrain:\n  learning_rate: 1.0e-3\n  num_train_epochs: 2\n"
+            "  global_batch_size: 2\n"
+            f"  per_device_train_batch_size: 1\n  num_gpus: {gpus}\n  warmup_steps: 0.0\n  bf16: false\n"
+            f"  max_length: 256\n  save_steps: 100\n  loss_weighting: {weighting}\n"
+        )
         out = tmp_path / name
-        done = subprocess.run([*launcher, "train", "--params", str(profile), "--subset", str(subset), "--out", str(out)],
-                              capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        done = subprocess.run(
+            [*launcher, "train", "--params", str(profile), "--subset", str(subset), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return read_log(out / "log.jsonl"), load_file(str(out / "final" / "model.safetensors"))
 
@@ -298,11 +355,13 @@ def test_passes_sorted_by_length_score_every_trained_token_once(monkeypatch):
     mask = torch.tensor([[int(i < n) for i in range(9)] for n in lengths])
     labels = torch.where(mask.bool() & (torch.arange(9) >= 1), ids, torch.tensor(-100))  # all but each first token
     model = Toy()
-    logits, targets, rows = trained_logits_by_length(model, model.head, {"input_ids": ids, "attention_mask": mask,
-                                                                         "labels": labels})
+    logits, targets, rows = trained_logits_by_length(
+        model, model.head, {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    )
     assert model.widths == [4, 9]
-    assert sorted(zip(rows.tolist(), targets.tolist())) == [(r, int(ids[r, i])) for r in range(4)
-                                                            for i in range(1, lengths[r])]
+    assert sorted(zip(rows.tolist(), targets.tolist())) == [
+        (r, int(ids[r, i])) for r in range(4) for i in range(1, lengths[r])
+    ]
     expected = model.head(model.embed(ids))  # position i - 1 predicts token i
     for logit, target, row in zip(logits, targets, rows):
         assert torch.allclose(logit, expected[row, int(target) - 10 * int(row) - 2])

@@ -7,8 +7,9 @@ from s1lib.infer.control import class_conditional, step_conditional, token_condi
 def test_control_prompts_match_the_official_tasks():
     assert token_conditional(2048) == "\n\nThink for up to 2048 tokens."
     assert step_conditional(64) == "\n\nThink for up to 64 steps."
-    assert class_conditional("short") == ("\n\nAnswer after a short amount of thinking. Do not spend excessive time "
-                                          "double-checking your work.")
+    assert class_conditional("short") == (
+        "\n\nAnswer after a short amount of thinking. Do not spend excessive time double-checking your work."
+    )
     assert class_conditional("long").startswith("\n\nAnswer after a long amount of thinking. If you feel like you")
     with pytest.raises(ValueError):
         class_conditional("medium")
@@ -16,13 +17,24 @@ def test_control_prompts_match_the_official_tasks():
 
 def row(budget, ignore, acc, tokens):
     # the paper's Qwen count differs from the model's on purpose: the metrics must use one count, the model's
-    return {"budget": budget, "ignore": ignore, "accuracy": acc, "thinking_tokens": tokens,
-            "paper_thinking_tokens": tokens * 3 + 83}
+    return {
+        "budget": budget,
+        "ignore": ignore,
+        "accuracy": acc,
+        "thinking_tokens": tokens,
+        "paper_thinking_tokens": tokens * 3 + 83,
+    }
 
 
 def test_curves_split_capping_and_extending():
-    rows = [row(512, 0, 10, 400), row(1024, 0, 20, 900), row("auto", 0, 30, 2000), row("auto", 1, 35, 2600),
-            row("auto", 2, 36, 3000), row(512, 1, 11, 500)]
+    rows = [
+        row(512, 0, 10, 400),
+        row(1024, 0, 20, 900),
+        row("auto", 0, 30, 2000),
+        row("auto", 1, 35, 2600),
+        row("auto", 2, 36, 3000),
+        row(512, 1, 11, 500),
+    ]
     c = curves(rows)
     assert [r["budget"] for r in c["budget forcing: max tokens"]] == [512, 1024]
     assert [r["ignore"] for r in c['budget forcing: "Wait" x N']] == [0, 1, 2]
@@ -44,11 +56,22 @@ def test_extension_table_pairs_every_setting_with_no_forcing():
     from s1lib.eval.tts import extension_table
 
     def scored(ignore, correct, control=False):
-        return {**row("auto", ignore, 100 * sum(correct) / len(correct), 10 + ignore), "control": control,
-                "correct": correct, "ci_low": 0, "ci_high": 100, "n": len(correct)}
+        return {
+            **row("auto", ignore, 100 * sum(correct) / len(correct), 10 + ignore),
+            "control": control,
+            "correct": correct,
+            "ci_low": 0,
+            "ci_high": 100,
+            "n": len(correct),
+        }
 
-    rows = [scored(0, [1, 0, 0, 0]), scored(1, [1, 1, 1, 0]), scored(1, [1, 0, 0, 0], control=True),
-            scored(2, [1, 1, 1, 1]), {**scored(0, [0, 0, 0, 0]), "budget": 16}]
+    rows = [
+        scored(0, [1, 0, 0, 0]),
+        scored(1, [1, 1, 1, 0]),
+        scored(1, [1, 0, 0, 0], control=True),
+        scored(2, [1, 1, 1, 1]),
+        {**scored(0, [0, 0, 0, 0]), "budget": 16},
+    ]
     table = extension_table(rows)
     assert list(table.index) == ["no forcing", '"Wait" x 1', '"Wait" x 1, then end', '"Wait" x 2']
     assert list(table["vs no forcing"]) == [0, 50, 0, 75]
@@ -58,8 +81,15 @@ def test_extension_table_pairs_every_setting_with_no_forcing():
 def test_curve_series_adds_one_capped_curve_per_wait_count():
     from s1lib.eval.tts import curve_series
 
-    rows = [row(16, 0, 10, 8), row(32, 0, 10, 8), row("auto", 0, 10, 8), row(16, 1, 12, 16), row(32, 1, 30, 32),
-            row("auto", 1, 40, 40), {**row("auto", 1, 11, 9), "control": True}]
+    rows = [
+        row(16, 0, 10, 8),
+        row(32, 0, 10, 8),
+        row("auto", 0, 10, 8),
+        row(16, 1, 12, 16),
+        row(32, 1, 30, 32),
+        row("auto", 1, 40, 40),
+        {**row("auto", 1, 11, 9), "control": True},
+    ]
     assert set(curve_series(rows)) == {"budget forcing: max tokens", 'budget forcing: "Wait" x N'}
     series = curve_series(rows, capped_waits=True)
     assert series['"Wait" x 1, capped at each budget'] == [(16, 12), (32, 30)]

@@ -65,7 +65,9 @@ def test_vllm_minimum(vllm_engine):
     forcing = forcing_for(64, 2, "Wait", min_thinking=20)
     streamed = run_with(vllm_engine, "processor", QUESTIONS, forcing)
     assert all(20 <= g.thinking_tokens <= 64 for g in streamed)
-    assert [g.token_ids for g in streamed] == [g.token_ids for g in run_with(vllm_engine, "resubmit", QUESTIONS, forcing)]
+    assert [g.token_ids for g in streamed] == [
+        g.token_ids for g in run_with(vllm_engine, "resubmit", QUESTIONS, forcing)
+    ]
 
 
 def test_processor_samples_within_the_rules(vllm_engine):

@@ -37,8 +37,9 @@ def model_like_script(tok):
 
 @pytest.fixture(scope="module")
 def processor_factory():
-    config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"),
-                                                          tokenizer_revision=None))
+    config = SimpleNamespace(
+        model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"), tokenizer_revision=None)
+    )
     return lambda: BudgetForcingProcessor(config, torch.device("cpu"), False)
 
 
@@ -47,8 +48,14 @@ def drive(processor, tok, prompts, forcing, script, filler):
     think = encode(tok, "<|im_start|>think")
     outputs = [[] for _ in prompts]
     params = SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=None)
-    processor.update_state(BatchUpdate(batch_size=len(prompts), removed=[], moved=[],
-                                       added=[(i, params, p + think, outputs[i]) for i, p in enumerate(prompts)]))
+    processor.update_state(
+        BatchUpdate(
+            batch_size=len(prompts),
+            removed=[],
+            moved=[],
+            added=[(i, params, p + think, outputs[i]) for i, p in enumerate(prompts)],
+        )
+    )
     running = set(range(len(prompts)))
     while running:
         logits = torch.zeros(len(prompts), len(tok))
@@ -65,15 +72,24 @@ def drive(processor, tok, prompts, forcing, script, filler):
     return [o[:-1] for o in outputs]  # the end id
 
 
-@pytest.mark.parametrize("budget, ignore, ignore_str, minimum",
-                         list(itertools.product([5, 20, 60], [0, 1, 3], ["Wait", "Alternatively", ""], [0, 9])))
-def test_the_processor_steers_like_resubmission(smol_tokenizer, processor_factory, budget, ignore, ignore_str,
-                                                minimum):
+@pytest.mark.parametrize(
+    "budget, ignore, ignore_str, minimum",
+    list(itertools.product([5, 20, 60], [0, 1, 3], ["Wait", "Alternatively", ""], [0, 9])),
+)
+def test_the_processor_steers_like_resubmission(
+    smol_tokenizer, processor_factory, budget, ignore, ignore_str, minimum
+):
     tok = smol_tokenizer
     if minimum > budget:
         pytest.skip("min above max is refused")
-    forcing = Forcing(max_thinking=budget, ignore=ignore, ignore_str=ignore_str, min_thinking=minimum,
-                      max_generation=80, max_answer=4)
+    forcing = Forcing(
+        max_thinking=budget,
+        ignore=ignore,
+        ignore_str=ignore_str,
+        min_thinking=minimum,
+        max_generation=80,
+        max_answer=4,
+    )
     script, filler = model_like_script(tok)
     questions = ["q?", "a longer question?"]
     reference = generate(ScriptedEngine(tok, script, filler), questions, forcing, progress=False)
@@ -109,10 +125,10 @@ def id_script(tok, prompt_lens, wait_every: int = 11):
     answer = encode(tok, "<|im_start|>answer")
 
     def next_id(seq: list[int]) -> int:
-        tail = seq[min(prompt_lens):]
-        starts = [i for i in range(len(tail)) if tail[i:i + len(answer)] == answer]
+        tail = seq[min(prompt_lens) :]
+        starts = [i for i in range(len(tail)) if tail[i : i + len(answer)] == answer]
         if starts:
-            return im_end if seven in tail[starts[-1]:] else seven
+            return im_end if seven in tail[starts[-1] :] else seven
         n = len(seq)
         return im_start if n % 7 == 0 else (wait if wait_every and n % wait_every == 0 else w)
 
@@ -130,11 +146,18 @@ class V2Runner:
         self.prompt_len, self.prefill_len = np.zeros(slots, dtype=np.int64), np.zeros(slots, dtype=np.int64)
         self.free = list(range(slots))
         self.state = V2.LogitsProcRequestState(
-            device=torch.device("cpu"), max_num_reqs=slots, vocab_size=len(tok),
-            all_token_ids=SimpleNamespace(gpu=self.buffer), prompt_len=SimpleNamespace(np=self.prompt_len),
-            prefill_len=SimpleNamespace(np=self.prefill_len), total_len=SimpleNamespace(gpu=None))
-        config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"),
-                                                              tokenizer_revision=None), speculative_config=None)
+            device=torch.device("cpu"),
+            max_num_reqs=slots,
+            vocab_size=len(tok),
+            all_token_ids=SimpleNamespace(gpu=self.buffer),
+            prompt_len=SimpleNamespace(np=self.prompt_len),
+            prefill_len=SimpleNamespace(np=self.prefill_len),
+            total_len=SimpleNamespace(gpu=None),
+        )
+        config = SimpleNamespace(
+            model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"), tokenizer_revision=None),
+            speculative_config=None,
+        )
         self.processor = BudgetForcingProcessor(config, self.state)
         self.requests: dict[int, dict] = {}  # slot -> {"seq", "prompt_len", "params", "chunked", "written"}
 
@@ -143,8 +166,13 @@ class V2Runner:
         self.buffer[slot] = -1
         self.buffer[slot, : len(seq)] = torch.tensor(seq)
         self.prompt_len[slot], self.prefill_len[slot] = prompt_len, len(seq)
-        self.requests[slot] = {"seq": list(seq), "prompt_len": prompt_len, "params": params, "chunked": chunked,
-                               "written": len(seq)}
+        self.requests[slot] = {
+            "seq": list(seq),
+            "prompt_len": prompt_len,
+            "params": params,
+            "chunked": chunked,
+            "written": len(seq),
+        }
         self.processor.add_request(slot, params)
         return slot
 
@@ -158,8 +186,9 @@ class V2Runner:
         for slot in slots:
             r = self.requests[slot]
             seq_lens.append(len(r["seq"]) - 2 if r["chunked"] else len(r["seq"]))
-            self.buffer[slot, r["written"] : len(r["seq"]) - 1] = torch.tensor(r["seq"][r["written"] : -1],
-                                                                                dtype=torch.long)
+            self.buffer[slot, r["written"] : len(r["seq"]) - 1] = torch.tensor(
+                r["seq"][r["written"] : -1], dtype=torch.long
+            )
             r["written"] = max(r["written"], len(r["seq"]) - 1)  # the newest id reaches the buffer a step late
         logits = torch.zeros(len(slots), len(self.tok))
         for i, slot in enumerate(slots):
@@ -167,10 +196,14 @@ class V2Runner:
             logits[i, next_id.filler] = 5
             logits[i, next_id(seq)] = 10
         ctx = V2.LogitsContext(
-            expanded_idx_mapping=torch.tensor(slots), idx_mapping=torch.tensor(slots),
-            idx_mapping_np=np.array(slots), expanded_local_pos=torch.zeros(len(slots), dtype=torch.long),
+            expanded_idx_mapping=torch.tensor(slots),
+            idx_mapping=torch.tensor(slots),
+            idx_mapping_np=np.array(slots),
+            expanded_local_pos=torch.zeros(len(slots), dtype=torch.long),
             input_ids=torch.tensor([self.requests[s]["seq"][n - 1] for s, n in zip(slots, seq_lens)]),
-            pos=torch.tensor(seq_lens) - 1, seq_lens_upper_bound_np=np.array(seq_lens))
+            pos=torch.tensor(seq_lens) - 1,
+            seq_lens_upper_bound_np=np.array(seq_lens),
+        )
         chosen = self.processor.apply(logits, ctx).argmax(-1).tolist()
         emitted = {}
         for slot, token in zip(slots, chosen):
@@ -190,8 +223,9 @@ def run_v2(tok, prompts, forcing, *, preempt_at: int | None = None, plain_first:
     # Ids carry no stop events, so a request that comes back from a preemption infers its ignores from them, and a
     # "Wait" the model wrote itself while an ignore was due counts as that ignore (stream.replay): the model in the
     # preemption cases writes none.
-    next_id, filler = id_script(tok, [len(p) + len(think) for p in [*prompts, plain_prompt]],
-                                wait_every=0 if preempt_at is not None else 11)
+    next_id, filler = id_script(
+        tok, [len(p) + len(think) for p in [*prompts, plain_prompt]], wait_every=0 if preempt_at is not None else 11
+    )
     next_id.filler = filler
     runner = V2Runner(tok)
     forced = SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=None)
@@ -217,21 +251,38 @@ def run_v2(tok, prompts, forcing, *, preempt_at: int | None = None, plain_first:
     raise AssertionError(f"requests still running after 2000 steps: {sorted(map(str, owner.values()))}")
 
 
-@pytest.mark.parametrize("budget, ignore, ignore_str, minimum",
-                         [(5, 0, "Wait", 0), (20, 1, "Wait", 9), (60, 3, "Wait", 0), (60, 3, "Alternatively", 9),
-                          (20, 3, "", 0), (60, 1, "", 9)])
+@pytest.mark.parametrize(
+    "budget, ignore, ignore_str, minimum",
+    [
+        (5, 0, "Wait", 0),
+        (20, 1, "Wait", 9),
+        (60, 3, "Wait", 0),
+        (60, 3, "Alternatively", 9),
+        (20, 3, "", 0),
+        (60, 1, "", 9),
+    ],
+)
 @pytest.mark.parametrize("preempt_at, plain_first", [(None, False), (3, True), (7, False)])
-def test_the_v2_runner_steers_like_resubmission(smol_tokenizer, budget, ignore, ignore_str, minimum, preempt_at,
-                                                 plain_first):
+def test_the_v2_runner_steers_like_resubmission(
+    smol_tokenizer, budget, ignore, ignore_str, minimum, preempt_at, plain_first
+):
     tok = smol_tokenizer
-    forcing = Forcing(max_thinking=budget, ignore=ignore, ignore_str=ignore_str, min_thinking=minimum,
-                      max_generation=80, max_answer=4)
+    forcing = Forcing(
+        max_thinking=budget,
+        ignore=ignore,
+        ignore_str=ignore_str,
+        min_thinking=minimum,
+        max_generation=80,
+        max_answer=4,
+    )
     questions = ["q?", "a longer question?"]
-    outputs, next_id, think = run_v2(tok, prompt_ids(tok, questions), forcing, preempt_at=preempt_at,
-                                     plain_first=plain_first)
-    reference = generate(ScriptedEngine(tok, lambda s, n, seed: next_id(s.ids), next_id.filler), questions, forcing,
-                         progress=False)
-    assert [outputs[0], outputs[1]] == [g.token_ids[len(think):] for g in reference]
+    outputs, next_id, think = run_v2(
+        tok, prompt_ids(tok, questions), forcing, preempt_at=preempt_at, plain_first=plain_first
+    )
+    reference = generate(
+        ScriptedEngine(tok, lambda s, n, seed: next_id(s.ids), next_id.filler), questions, forcing, progress=False
+    )
+    assert [outputs[0], outputs[1]] == [g.token_ids[len(think) :] for g in reference]
     plain = outputs["plain"]  # never steered: it thinks until the script's first stop, at a multiple of 7
     plain_start = len(prompt_ids(tok, ["plain?"])[0]) + len(think)
     assert (plain_start + len(plain)) % 7 == 0 and len(plain) <= 7
@@ -253,13 +304,16 @@ def test_vllm_loads_the_processor_under_both_runners(smol_tokenizer):
 
 
 def test_the_v2_runner_refuses_speculative_decoding(smol_tokenizer):
-    config = SimpleNamespace(model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"),
-                                                          tokenizer_revision=None), speculative_config=object())
+    config = SimpleNamespace(
+        model_config=SimpleNamespace(tokenizer=resolve_model("smollm2-135m"), tokenizer_revision=None),
+        speculative_config=object(),
+    )
     with pytest.raises(ValueError, match="speculative decoding"):
         BudgetForcingProcessor(config, V2Runner(smol_tokenizer).state)
 
 
 # --- the engine loads the processor only where it can run, and says so when it cannot ---
+
 
 class RecordingLLM:
     """Stands in for `vllm.LLM`: records the processors it was given, starts nothing."""
@@ -268,8 +322,9 @@ class RecordingLLM:
         from s1lib.models import load_tokenizer
 
         self.logits_processors = logits_processors
-        self.llm_engine = SimpleNamespace(model_config=SimpleNamespace(max_model_len=2048),
-                                          vllm_config=SimpleNamespace(use_v2_model_runner=False))
+        self.llm_engine = SimpleNamespace(
+            model_config=SimpleNamespace(max_model_len=2048), vllm_config=SimpleNamespace(use_v2_model_runner=False)
+        )
         self._tokenizer = load_tokenizer("smollm2-135m")
 
     def get_tokenizer(self):
@@ -295,8 +350,7 @@ def test_the_engine_loads_the_processor_where_it_runs(recording_llm, recwarn):
     assert engine.runner == "V1" and not [w for w in recwarn if "resubmission" in str(w.message)]
 
 
-@pytest.mark.parametrize("breakage, reason", [("version", r"vLLM 0\.40\.0 is outside"),
-                                              ("import", "does not load")])
+@pytest.mark.parametrize("breakage, reason", [("version", r"vLLM 0\.40\.0 is outside"), ("import", "does not load")])
 def test_the_engine_falls_back_to_resubmission_with_one_warning(recording_llm, monkeypatch, breakage, reason):
     import sys
 

@@ -17,7 +17,7 @@ def normalise(text: str) -> str:
 
 def ngrams(text: str, n: int = 8) -> set[str]:
     words = normalise(text).split()
-    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 @dataclass
@@ -38,8 +38,9 @@ def eval_ngrams(eval_sets: dict[str, list[str]], n: int = 8) -> dict[str, str]:
     return index
 
 
-def decontaminate(rows: list[dict], eval_sets: dict[str, list[str]], n: int = 8,
-                  cumulative: bool = False) -> tuple[list[dict], list[Removed]]:
+def decontaminate(
+    rows: list[dict], eval_sets: dict[str, list[str]], n: int = 8, cumulative: bool = False
+) -> tuple[list[dict], list[Removed]]:
     """(kept rows, removed rows with the set and n-gram that matched)."""
     index = eval_ngrams(eval_sets, n)
     kept, removed = [], []

@@ -18,42 +18,81 @@ from s1lib.eval.metrics import qwen_tokenizer
 
 # MSC2020 top-level codes 03-97 (the 61 the paper's classifier chose from; 00 and 01 are not subjects)
 MSC = {
-    "03": "Mathematical logic and foundations", "05": "Combinatorics",
-    "06": "Order, lattices, ordered algebraic structures", "08": "General algebraic systems", "11": "Number theory",
-    "12": "Field theory and polynomials", "13": "Commutative algebra", "14": "Algebraic geometry",
-    "15": "Linear and multilinear algebra; matrix theory", "16": "Associative rings and algebras",
-    "17": "Nonassociative rings and algebras", "18": "Category theory; homological algebra", "19": "K-theory",
-    "20": "Group theory and generalizations", "22": "Topological groups, Lie groups", "26": "Real functions",
-    "28": "Measure and integration", "30": "Functions of a complex variable", "31": "Potential theory",
-    "32": "Several complex variables and analytic spaces", "33": "Special functions",
-    "34": "Ordinary differential equations", "35": "Partial differential equations",
-    "37": "Dynamical systems and ergodic theory", "39": "Difference and functional equations",
-    "40": "Sequences, series, summability", "41": "Approximations and expansions",
-    "42": "Harmonic analysis on Euclidean spaces", "43": "Abstract harmonic analysis",
-    "44": "Integral transforms, operational calculus", "45": "Integral equations", "46": "Functional analysis",
-    "47": "Operator theory", "49": "Calculus of variations and optimal control; optimization", "51": "Geometry",
-    "52": "Convex and discrete geometry", "53": "Differential geometry", "54": "General topology",
-    "55": "Algebraic topology", "57": "Manifolds and cell complexes", "58": "Global analysis, analysis on manifolds",
-    "60": "Probability theory and stochastic processes", "62": "Statistics", "65": "Numerical analysis",
-    "68": "Computer science", "70": "Mechanics of particles and systems", "74": "Mechanics of deformable solids",
-    "76": "Fluid mechanics", "78": "Optics, electromagnetic theory", "80": "Classical thermodynamics, heat transfer",
-    "81": "Quantum theory", "82": "Statistical mechanics, structure of matter",
-    "83": "Relativity and gravitational theory", "85": "Astronomy and astrophysics", "86": "Geophysics",
+    "03": "Mathematical logic and foundations",
+    "05": "Combinatorics",
+    "06": "Order, lattices, ordered algebraic structures",
+    "08": "General algebraic systems",
+    "11": "Number theory",
+    "12": "Field theory and polynomials",
+    "13": "Commutative algebra",
+    "14": "Algebraic geometry",
+    "15": "Linear and multilinear algebra; matrix theory",
+    "16": "Associative rings and algebras",
+    "17": "Nonassociative rings and algebras",
+    "18": "Category theory; homological algebra",
+    "19": "K-theory",
+    "20": "Group theory and generalizations",
+    "22": "Topological groups, Lie groups",
+    "26": "Real functions",
+    "28": "Measure and integration",
+    "30": "Functions of a complex variable",
+    "31": "Potential theory",
+    "32": "Several complex variables and analytic spaces",
+    "33": "Special functions",
+    "34": "Ordinary differential equations",
+    "35": "Partial differential equations",
+    "37": "Dynamical systems and ergodic theory",
+    "39": "Difference and functional equations",
+    "40": "Sequences, series, summability",
+    "41": "Approximations and expansions",
+    "42": "Harmonic analysis on Euclidean spaces",
+    "43": "Abstract harmonic analysis",
+    "44": "Integral transforms, operational calculus",
+    "45": "Integral equations",
+    "46": "Functional analysis",
+    "47": "Operator theory",
+    "49": "Calculus of variations and optimal control; optimization",
+    "51": "Geometry",
+    "52": "Convex and discrete geometry",
+    "53": "Differential geometry",
+    "54": "General topology",
+    "55": "Algebraic topology",
+    "57": "Manifolds and cell complexes",
+    "58": "Global analysis, analysis on manifolds",
+    "60": "Probability theory and stochastic processes",
+    "62": "Statistics",
+    "65": "Numerical analysis",
+    "68": "Computer science",
+    "70": "Mechanics of particles and systems",
+    "74": "Mechanics of deformable solids",
+    "76": "Fluid mechanics",
+    "78": "Optics, electromagnetic theory",
+    "80": "Classical thermodynamics, heat transfer",
+    "81": "Quantum theory",
+    "82": "Statistical mechanics, structure of matter",
+    "83": "Relativity and gravitational theory",
+    "85": "Astronomy and astrophysics",
+    "86": "Geophysics",
     "90": "Operations research, mathematical programming",
     "91": "Game theory, economics, finance, and other social and behavioral sciences",
-    "92": "Biology and other natural sciences", "93": "Systems theory; control",
-    "94": "Information and communication theory, circuits", "97": "Mathematics education",
+    "92": "Biology and other natural sciences",
+    "93": "Systems theory; control",
+    "94": "Information and communication theory, circuits",
+    "97": "Mathematics education",
 }
 
 # first match wins; ordered from specific to general
 _KEYWORDS = [
-    ("60", r"probabilit|random(ly)?\b|expected value|dice|coin"), ("62", r"statistic|variance|median|standard deviation"),
+    ("60", r"probabilit|random(ly)?\b|expected value|dice|coin"),
+    ("62", r"statistic|variance|median|standard deviation"),
     ("05", r"how many ways|arrangements?|permutation|combination|choose|subsets?\b|graph with"),
     ("11", r"prime|divisib|remainder|modulo|\bmod\b|gcd|lcm|integer solutions|digits?\b"),
     ("51", r"triangle|circle|angle|polygon|square\b|rectangle|area|perimeter|radius|parallel"),
-    ("15", r"matri(x|ces)|determinant|eigen|vector"), ("40", r"sequence|series|sum of the first|converge"),
+    ("15", r"matri(x|ces)|determinant|eigen|vector"),
+    ("40", r"sequence|series|sum of the first|converge"),
     ("26", r"derivative|integral|limit\b|continuous|maximum value|minimum value"),
-    ("12", r"polynomial|roots? of|quadratic|cubic|factor"), ("81", r"quantum|electron|photon|spin\b"),
+    ("12", r"polynomial|roots? of|quadratic|cubic|factor"),
+    ("81", r"quantum|electron|photon|spin\b"),
     ("92", r"cell|protein|gene|species|molecule|reaction|compound|chemical"),
     ("70", r"velocity|acceleration|force|mass\b|momentum|energy"),
 ]
@@ -71,7 +110,7 @@ def trace_lengths(traces: list[str], batch: int = 512) -> list[int]:
     tok = qwen_tokenizer()
     out = []
     for i in range(0, len(traces), batch):
-        out += [len(ids) for ids in tok(traces[i:i + batch], add_special_tokens=False)["input_ids"]]
+        out += [len(ids) for ids in tok(traces[i : i + batch], add_special_tokens=False)["input_ids"]]
     return out
 
 
@@ -91,12 +130,14 @@ def featurize(rows: list[dict], min_level: int = 3, min_length: int = 2000) -> l
             hard = r["level"] >= min_level
         else:
             hard = length >= min_length
-        out.append({
-            **r,
-            "qhash": question_hash(r["question"]),
-            "domain": r["domain"] if r.get("domain") else keyword_domain(r["question"]),
-            "length": length,
-            "hard": hard,
-            "trace_correct": r.get("isgeminicorrect", True),
-        })
+        out.append(
+            {
+                **r,
+                "qhash": question_hash(r["question"]),
+                "domain": r["domain"] if r.get("domain") else keyword_domain(r["question"]),
+                "length": length,
+                "hard": hard,
+                "trace_correct": r.get("isgeminicorrect", True),
+            }
+        )
     return out

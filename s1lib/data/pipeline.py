@@ -46,8 +46,15 @@ def eval_questions(names: list[str]) -> tuple[dict[str, list[str]], dict[str, st
     return found, skipped
 
 
-def prepare(pool: str, eval_sets: list[str], ngram: int = 8, min_level: int = 3, rows: list[dict] | None = None,
-            evals: dict[str, list[str]] | None = None, min_length: int = 2000) -> Prepared:
+def prepare(
+    pool: str,
+    eval_sets: list[str],
+    ngram: int = 8,
+    min_level: int = 3,
+    rows: list[dict] | None = None,
+    evals: dict[str, list[str]] | None = None,
+    min_length: int = 2000,
+) -> Prepared:
     """`rows` instead of loading `pool`; `evals` (name -> question texts) beside the named `eval_sets`;
     `min_level` / `min_length`: the difficulty proxies of `featurize` where a pool has no Qwen correctness."""
     raw = rows if rows is not None else load_pool(pool)
@@ -82,8 +89,13 @@ def write_selection(sel: Selection, out: str | Path, meta: dict) -> tuple[Path, 
     domains: dict[str, int] = {}
     for r in sel.rows:
         domains[r["domain"]] = domains.get(r["domain"], 0) + 1
-    summary = {**meta, "funnel": sel.funnel, "dropped": sel.dropped, "benchmark_seeds": sel.n_seeds,
-               "domains": dict(sorted(domains.items(), key=lambda kv: -kv[1]))}
+    summary = {
+        **meta,
+        "funnel": sel.funnel,
+        "dropped": sel.dropped,
+        "benchmark_seeds": sel.n_seeds,
+        "domains": dict(sorted(domains.items(), key=lambda kv: -kv[1])),
+    }
     summary_path = out.with_suffix(".summary.json")
     summary_path.write_text(json.dumps(summary, indent=2))
     return out, summary_path
@@ -93,8 +105,13 @@ def decontamination_report(prepared: Prepared, examples: int = 5):
     """(counts per evaluation set, a few removed questions with the n-gram that matched) as DataFrames."""
     import pandas as pd
 
-    removed = pd.DataFrame([{"row": r.row, "against": r.against, "ngram": r.ngram, "question": r.question[:160]}
-                            for r in prepared.removed], columns=["row", "against", "ngram", "question"])
+    removed = pd.DataFrame(
+        [
+            {"row": r.row, "against": r.against, "ngram": r.ngram, "question": r.question[:160]}
+            for r in prepared.removed
+        ],
+        columns=["row", "against", "ngram", "question"],
+    )
     counts = removed.groupby("against").size().rename("removed").to_frame() if len(removed) else removed
     return counts, removed.head(examples)
 
@@ -107,6 +124,9 @@ def ensure_selection(params, method: str) -> Path:
     if not path.is_file():
         d = params.data
         prepared = prepare(d.pool, d.decontaminate_against, d.ngram, d.min_level)
-        write_selection(select(prepared, method, d.selection_size, d.seed, d.math_seed_length), path,
-                        {"pool": d.pool, "method": method, "n": d.selection_size, "seed": d.seed})
+        write_selection(
+            select(prepared, method, d.selection_size, d.seed, d.math_seed_length),
+            path,
+            {"pool": d.pool, "method": method, "n": d.selection_size, "seed": d.seed},
+        )
     return path

@@ -48,19 +48,36 @@ def _smoke_rows() -> list[dict]:
     for r in sources.load("gsm8k-train"):
         *steps, final = r["answer"].split("\n")
         trace = "\n".join(steps)
-        rows.append({
-            "question": r["question"], "solution": r["answer"], "cot_type": "math", "source_type": "openai/gsm8k",
-            "metadata": str({"calc_steps": trace.count("<<")}), "cot": None, "thinking_trajectories": [trace],
-            "attempt": final.replace("####", "").strip(), "domain": "gsm8k", "level": max(1, min(5, trace.count("<<"))),
-        })
+        rows.append(
+            {
+                "question": r["question"],
+                "solution": r["answer"],
+                "cot_type": "math",
+                "source_type": "openai/gsm8k",
+                "metadata": str({"calc_steps": trace.count("<<")}),
+                "cot": None,
+                "thinking_trajectories": [trace],
+                "attempt": final.replace("####", "").strip(),
+                "domain": "gsm8k",
+                "level": max(1, min(5, trace.count("<<"))),
+            }
+        )
     for r in sources.load("math-pool-partial"):
         level = re.search(r"\d", r["level"])
-        rows.append({
-            "question": r["problem"], "solution": r["solution"], "cot_type": "math",
-            "source_type": f"simplescaling/openaimath/{r['subject']}", "metadata": str({"unique_id": r["unique_id"]}),
-            "cot": None, "thinking_trajectories": [r["solution"]], "attempt": f"$\\boxed{{{r['answer']}}}$",
-            "domain": r["subject"], "level": int(level.group()) if level else None,
-        })
+        rows.append(
+            {
+                "question": r["problem"],
+                "solution": r["solution"],
+                "cot_type": "math",
+                "source_type": f"simplescaling/openaimath/{r['subject']}",
+                "metadata": str({"unique_id": r["unique_id"]}),
+                "cot": None,
+                "thinking_trajectories": [r["solution"]],
+                "attempt": f"$\\boxed{{{r['answer']}}}$",
+                "domain": r["subject"],
+                "level": int(level.group()) if level else None,
+            }
+        )
     return rows
 
 
@@ -77,8 +94,10 @@ def load_pool(name: str) -> list[dict]:
     if name in ("pool-59k", "s1K"):
         return sources.load(name)
     if name == "s1K-1.1":  # r1 traces in the common columns, so the pipeline reads one schema
-        return [{**r, "thinking_trajectories": [r["deepseek_thinking_trajectory"]], "attempt": r["deepseek_attempt"]}
-                for r in sources.load(name)]
+        return [
+            {**r, "thinking_trajectories": [r["deepseek_thinking_trajectory"]], "attempt": r["deepseek_attempt"]}
+            for r in sources.load(name)
+        ]
     raise sources.DataError(f"unknown pool '{name}'; choose from {', '.join(POOLS)} or a .jsonl file")
 
 

@@ -73,16 +73,19 @@ def _pick_in_domain(rng: np.random.Generator, candidates: list[dict]) -> int:
     return int(rng.choice(len(candidates), p=weights / weights.sum()))
 
 
-def s1k(rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 5600,
-        uniform_share: float = 0.7) -> Selection:
+def s1k(
+    rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 5600, uniform_share: float = 0.7
+) -> Selection:
     _, clean, dropped = quality_filter(rows)
     hard = [r for r in clean if r["hard"]]
     rng = np.random.default_rng(seed)
     seeds = [r for r in hard if is_seed(r, math_seed_length)]
     notes = []
     if len(seeds) > n:  # the official notebook keeps every seed and would return more rows than asked
-        notes.append(f"{len(seeds)} benchmark seeds (MATH traces longer than math_seed_length={math_seed_length}) "
-                     f"exceed n={n}: kept the {n} longest; raise math_seed_length to have fewer seeds")
+        notes.append(
+            f"{len(seeds)} benchmark seeds (MATH traces longer than math_seed_length={math_seed_length}) "
+            f"exceed n={n}: kept the {n} longest; raise math_seed_length to have fewer seeds"
+        )
         seeds = sorted(seeds, key=lambda r: r["length"], reverse=True)[:n]
     selected = {r["qhash"]: r for r in seeds}
     pool: dict[str, list[dict]] = {}
@@ -105,9 +108,14 @@ def s1k(rows: list[dict], n: int = 1000, seed: int = 0, math_seed_length: int = 
                 weights.pop(domain)
                 total = sum(weights.values())
                 weights = {d: w / total for d, w in weights.items()} if total else {}
-    funnel = [("pool", len(rows)), ("quality: features", len(rows) - dropped["missing feature"]),
-              ("quality: strings", len(clean)), ("difficulty", len(hard)), ("benchmark seeds", len(seeds)),
-              ("selected", len(selected))]
+    funnel = [
+        ("pool", len(rows)),
+        ("quality: features", len(rows) - dropped["missing feature"]),
+        ("quality: strings", len(clean)),
+        ("difficulty", len(hard)),
+        ("benchmark seeds", len(seeds)),
+        ("selected", len(selected)),
+    ]
     return Selection(list(selected.values()), funnel, dropped, len(seeds), notes)
 
 
@@ -148,9 +156,15 @@ def compare(selected: list[dict], reference: list[dict]) -> dict:
     da, db = Counter(r["domain"] for r in selected), Counter(r["domain"] for r in reference)
     tv = 0.5 * sum(abs(da[d] / len(selected) - db[d] / len(reference)) for d in set(da) | set(db))
     return {
-        "overlap": len(a & b), "overlap_share_of_reference": len(a & b) / len(b) if b else float("nan"),
+        "overlap": len(a & b),
+        "overlap_share_of_reference": len(a & b) / len(b) if b else float("nan"),
         "domain_tv_distance": tv,
-        "length_wasserstein": float(wasserstein_distance([r["length"] for r in selected], [r["length"] for r in reference])),
-        "mean_length": (float(np.mean([r["length"] for r in selected])), float(np.mean([r["length"] for r in reference]))),
+        "length_wasserstein": float(
+            wasserstein_distance([r["length"] for r in selected], [r["length"] for r in reference])
+        ),
+        "mean_length": (
+            float(np.mean([r["length"] for r in selected])),
+            float(np.mean([r["length"] for r in reference])),
+        ),
         "domains": (len(da), len(db)),
     }

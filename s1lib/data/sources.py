@@ -46,43 +46,106 @@ class Dataset:
 
 
 _S1 = {"question": STR, "solution": OPT_STR, "cot_type": STR, "source_type": STR, "metadata": ANY}
-_FEATURES = {"domain": OPT_STR, "gemini_length": (int, type(None)), "isgeminicorrect": (bool, type(None)),
-             "isqwen7bcorrect": (bool, type(None)), "isqwen32bcorrect": (bool, type(None))}
+_FEATURES = {
+    "domain": OPT_STR,
+    "gemini_length": (int, type(None)),
+    "isgeminicorrect": (bool, type(None)),
+    "isqwen7bcorrect": (bool, type(None)),
+    "isqwen32bcorrect": (bool, type(None)),
+}
 _GSM8K = {"question": STR, "answer": STR}
 
-REGISTRY: dict[str, Dataset] = {d.name: d for d in [
-    Dataset("s1K", "simplescaling/s1K", "train", {**_S1, "thinking_trajectories": LIST, "attempt": STR},
-            local=("s1K.jsonl",), optional=_FEATURES, note="the 1,000 selected questions with Gemini traces"),
-    Dataset("s1K-1.1", "simplescaling/s1K-1.1", "train",
-            {**_S1, "deepseek_thinking_trajectory": STR, "deepseek_attempt": STR},
-            local=("s1K-1.1.jsonl",), optional={"gemini_thinking_trajectory": OPT_STR, "gemini_attempt": OPT_STR},
-            note="the same questions with DeepSeek-r1 traces"),
-    Dataset("pool-59k", "simplescaling/data_ablation_full59K", "train",
+REGISTRY: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            "s1K",
+            "simplescaling/s1K",
+            "train",
             {**_S1, "thinking_trajectories": LIST, "attempt": STR},
-            local=("data_ablation_full59K.jsonl", "pool-59k.jsonl"), optional=_FEATURES,
-            note="the decontaminated 59,029-question pool with Gemini traces"),
-    Dataset("aime24", "simplescaling/aime24_nofigures", "train",
-            {"id": ANY, "problem": STR, "solution": STR, "answer": STR}, local=("aime24_nofigures.jsonl",),
-            note="AIME 2024 I+II, the set the paper reports"),
-    Dataset("math500", "HuggingFaceH4/MATH-500", "test",
+            local=("s1K.jsonl",),
+            optional=_FEATURES,
+            note="the 1,000 selected questions with Gemini traces",
+        ),
+        Dataset(
+            "s1K-1.1",
+            "simplescaling/s1K-1.1",
+            "train",
+            {**_S1, "deepseek_thinking_trajectory": STR, "deepseek_attempt": STR},
+            local=("s1K-1.1.jsonl",),
+            optional={"gemini_thinking_trajectory": OPT_STR, "gemini_attempt": OPT_STR},
+            note="the same questions with DeepSeek-r1 traces",
+        ),
+        Dataset(
+            "pool-59k",
+            "simplescaling/data_ablation_full59K",
+            "train",
+            {**_S1, "thinking_trajectories": LIST, "attempt": STR},
+            local=("data_ablation_full59K.jsonl", "pool-59k.jsonl"),
+            optional=_FEATURES,
+            note="the decontaminated 59,029-question pool with Gemini traces",
+        ),
+        Dataset(
+            "aime24",
+            "simplescaling/aime24_nofigures",
+            "train",
+            {"id": ANY, "problem": STR, "solution": STR, "answer": STR},
+            local=("aime24_nofigures.jsonl",),
+            note="AIME 2024 I+II, the set the paper reports",
+        ),
+        Dataset(
+            "math500",
+            "HuggingFaceH4/MATH-500",
+            "test",
             {"problem": STR, "solution": STR, "answer": STR, "subject": STR, "level": INT, "unique_id": STR},
-            local=("math500.jsonl",)),
-    Dataset("gpqa-diamond", "Idavidrein/gpqa", "train",
-            {"Question": STR, "Correct Answer": STR, "Incorrect Answer 1": STR, "Incorrect Answer 2": STR,
-             "Incorrect Answer 3": STR}, config="gpqa_diamond", local=("gpqa_diamond.jsonl",),
-            note="gated on the hub and not to be redistributed: log in with `hf auth login` after accepting its terms"),
-    Dataset("gsm8k", "openai/gsm8k", "test", _GSM8K, config="main", local=("gsm8k_test.jsonl",)),
-    Dataset("gsm8k-train", "openai/gsm8k", "train", _GSM8K, config="main", local=("gsm8k_train.jsonl",)),
-    Dataset("aime22-24", "AI-MO/aimo-validation-aime", "train", {"problem": STR}, local=("aimo_validation_aime.jsonl",),
-            text="problem", note="AIME 2022-2024, the official decontamination set for AIME"),
-    Dataset("livecodebench-v4", "livecodebench/code_generation_lite", "train", {"question_content": STR},
-            data_files=("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl"), local=("livecodebench_v4.jsonl",),
-            text="question_content", note="LiveCodeBench release_v4 (its first four files), decontamination only"),
-    Dataset("math-pool-partial", None, "train",
+            local=("math500.jsonl",),
+        ),
+        Dataset(
+            "gpqa-diamond",
+            "Idavidrein/gpqa",
+            "train",
+            {
+                "Question": STR,
+                "Correct Answer": STR,
+                "Incorrect Answer 1": STR,
+                "Incorrect Answer 2": STR,
+                "Incorrect Answer 3": STR,
+            },
+            config="gpqa_diamond",
+            local=("gpqa_diamond.jsonl",),
+            note="gated on the hub and not to be redistributed: log in with `hf auth login` after accepting its terms",
+        ),
+        Dataset("gsm8k", "openai/gsm8k", "test", _GSM8K, config="main", local=("gsm8k_test.jsonl",)),
+        Dataset("gsm8k-train", "openai/gsm8k", "train", _GSM8K, config="main", local=("gsm8k_train.jsonl",)),
+        Dataset(
+            "aime22-24",
+            "AI-MO/aimo-validation-aime",
+            "train",
+            {"problem": STR},
+            local=("aimo_validation_aime.jsonl",),
+            text="problem",
+            note="AIME 2022-2024, the official decontamination set for AIME",
+        ),
+        Dataset(
+            "livecodebench-v4",
+            "livecodebench/code_generation_lite",
+            "train",
+            {"question_content": STR},
+            data_files=("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl"),
+            local=("livecodebench_v4.jsonl",),
+            text="question_content",
+            note="LiveCodeBench release_v4 (its first four files), decontamination only",
+        ),
+        Dataset(
+            "math-pool-partial",
+            None,
+            "train",
             {"problem": STR, "solution": STR, "answer": STR, "subject": STR, "level": STR, "unique_id": STR},
             local=("math_pool_partial.jsonl",),
-            note="MATH train problems of four subjects; a local copy only (part of simplescaling/openaimath)"),
-]}
+            note="MATH train problems of four subjects; a local copy only (part of simplescaling/openaimath)",
+        ),
+    ]
+}
 
 
 def data_dir() -> Path | None:
@@ -114,8 +177,10 @@ def read_jsonl(path: Path, name: str, with_lines: bool = False):
             try:
                 line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")  # a byte-order mark is not data
             except UnicodeDecodeError as err:
-                raise DataError(f"{name}: {path} line {line_no} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at "
-                                f"column {err.start + 1}); re-save the file as UTF-8") from None
+                raise DataError(
+                    f"{name}: {path} line {line_no} is not valid UTF-8 (byte 0x{raw[err.start]:02x} at "
+                    f"column {err.start + 1}); re-save the file as UTF-8"
+                ) from None
             if not line.strip():
                 continue
             try:
@@ -135,8 +200,9 @@ def check_schema(rows: list[dict], ds: Dataset, origin: str = "", lines: list[in
     return check_rows(rows, ds.schema, f"{ds.name} ({origin})" if origin else ds.name, lines, ds.optional)
 
 
-def check_rows(rows: list[dict], schema: dict, where: str, lines: list[int] | None = None,
-               optional: dict | None = None) -> list[dict]:
+def check_rows(
+    rows: list[dict], schema: dict, where: str, lines: list[int] | None = None, optional: dict | None = None
+) -> list[dict]:
     """`check_schema` for any schema: {field: allowed types}."""
     for i, row in enumerate(rows):
         at = f"line {lines[i]}" if lines else f"row {i + 1}"
@@ -144,19 +210,24 @@ def check_rows(rows: list[dict], schema: dict, where: str, lines: list[int] | No
             if key not in row:
                 raise DataError(f"{where}: {at} has no field '{key}' (columns: {sorted(row)})")
             if not isinstance(row[key], types):
-                raise DataError(f"{where}: {at} field '{key}' should be "
-                                f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}")
+                raise DataError(
+                    f"{where}: {at} field '{key}' should be "
+                    f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}"
+                )
         for key, types in (optional or {}).items():
             if key in row and not isinstance(row[key], types):
-                raise DataError(f"{where}: {at} field '{key}' should be "
-                                f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}")
+                raise DataError(
+                    f"{where}: {at} field '{key}' should be "
+                    f"{'/'.join(t.__name__ for t in types)}, got {type(row[key]).__name__}"
+                )
     return rows
 
 
 def _from_hub(ds: Dataset) -> list[dict]:
     if ds.hub is None:
-        raise DataUnavailable(f"{ds.name} exists only as a local copy: set S1LIB_DATA_DIR to a folder holding "
-                        f"{' or '.join(ds.local)}")
+        raise DataUnavailable(
+            f"{ds.name} exists only as a local copy: set S1LIB_DATA_DIR to a folder holding {' or '.join(ds.local)}"
+        )
     import datasets
 
     try:

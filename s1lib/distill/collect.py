@@ -60,7 +60,9 @@ class Prices:
     def cost(self, usage: dict) -> float | None:
         if self.prompt is None or self.completion is None:
             return None
-        return (usage.get("prompt_tokens", 0) * self.prompt + usage.get("completion_tokens", 0) * self.completion) / 1e6
+        return (
+            usage.get("prompt_tokens", 0) * self.prompt + usage.get("completion_tokens", 0) * self.completion
+        ) / 1e6
 
 
 class MalformedReply(ValueError):
@@ -70,7 +72,7 @@ class MalformedReply(ValueError):
 def backoff(attempt: int) -> float:
     """Seconds before retry `attempt` (0-based): the `openai` client's schedule, 0.5 s doubling up to 8 s, less up to
     a quarter of jitter."""
-    return min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random())
+    return min(0.5 * 2**attempt, 8.0) * (1 - 0.25 * random.random())
 
 
 def difficulty_column(model: str) -> str:
@@ -79,8 +81,10 @@ def difficulty_column(model: str) -> str:
     for size in ("32b", "7b"):
         if size in name:
             return f"isqwen{size}correct"
-    raise DistillError(f"--role difficulty: which column does {model} fill? Pass --column (the selection reads "
-                       "isqwen7bcorrect and isqwen32bcorrect)")
+    raise DistillError(
+        f"--role difficulty: which column does {model} fill? Pass --column (the selection reads "
+        "isqwen7bcorrect and isqwen32bcorrect)"
+    )
 
 
 def is_local(base_url: str | None) -> bool:
@@ -146,8 +150,16 @@ def load_questions(spec: str, limit: int | None = None) -> list[dict]:
 
 
 class Distiller:
-    def __init__(self, settings: Settings, base_url: str | None, key: str, concurrency: int = 16,
-                 timeout: float = 600, max_retries: int = 6, prices: Prices = Prices()):
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str | None,
+        key: str,
+        concurrency: int = 16,
+        timeout: float = 600,
+        max_retries: int = 6,
+        prices: Prices = Prices(),
+    ):
         import openai
 
         if settings.role not in ROLES:
@@ -180,8 +192,11 @@ class Distiller:
         start = time.monotonic()
         try:
             reply = await self.client.chat.completions.create(
-                model=s.model, messages=[{"role": "user", "content": question}], extra_body=s.extra_body or None,
-                **kwargs)
+                model=s.model,
+                messages=[{"role": "user", "content": question}],
+                extra_body=s.extra_body or None,
+                **kwargs,
+            )
         except json.JSONDecodeError as err:
             raise MalformedReply(f"the reply's JSON body is cut off or invalid ({err})") from None
         seconds = time.monotonic() - start
@@ -192,21 +207,47 @@ class Distiller:
         usage = reply.usage.model_dump(exclude_none=True) if reply.usage else {}
         return reply.choices[0].message.model_dump(), usage, reply.choices[0].finish_reason, seconds
 
-    def row(self, source: dict, key: str, message: dict, usage: dict, finish: str | None, seconds: float,
-            verdict: bool | None, reason: str | None) -> dict:
+    def row(
+        self,
+        source: dict,
+        key: str,
+        message: dict,
+        usage: dict,
+        finish: str | None,
+        seconds: float,
+        verdict: bool | None,
+        reason: str | None,
+    ) -> dict:
         thinking, answer, where = split_reasoning(message)
         s = self.settings
-        record = {"model": s.model, "role": s.role, "reasoning_from": where, "finish_reason": finish,
-                  "usage": usage, "seconds": round(seconds, 3), "cost": self.prices.cost(usage), "grade_reason": reason}
+        record = {
+            "model": s.model,
+            "role": s.role,
+            "reasoning_from": where,
+            "finish_reason": finish,
+            "usage": usage,
+            "seconds": round(seconds, 3),
+            "cost": self.prices.cost(usage),
+            "grade_reason": reason,
+        }
         if s.role == "difficulty":
             runs = dict(source.get("difficulty_runs") or {})
             runs[s.column] = {**record, "answer": answer}
             return {**source, "question_hash": key, s.column: verdict, "difficulty_runs": runs}
         row = {k: source.get(k) for k in SCHEMA}
-        row.update(cot_type=row["cot_type"] or "math", source_type=row["source_type"] or "distill",
-                   metadata=row["metadata"] if row["metadata"] is not None else "{}")
-        return {**row, "question_hash": key, "thinking_trajectories": [thinking], "attempt": answer,
-                s.column: verdict, "distill": record}
+        row.update(
+            cot_type=row["cot_type"] or "math",
+            source_type=row["source_type"] or "distill",
+            metadata=row["metadata"] if row["metadata"] is not None else "{}",
+        )
+        return {
+            **row,
+            "question_hash": key,
+            "thinking_trajectories": [thinking],
+            "attempt": answer,
+            s.column: verdict,
+            "distill": record,
+        }
 
     async def one(self, store: RowStore, source: dict) -> bool:
         import openai
@@ -216,7 +257,8 @@ class Distiller:
             message, usage, finish, seconds = await self.ask(source["question"])
             answer = split_reasoning(message)[1]
             verdict, reason = await asyncio.get_running_loop().run_in_executor(
-                self.grader, grade_attempt, source, answer)
+                self.grader, grade_attempt, source, answer
+            )
         except (openai.APIError, ValueError) as err:
             store.fail(key, source["question"], scrub(f"{type(err).__name__}: {err}", self.key))
             return False
@@ -253,8 +295,12 @@ class Distiller:
             self.grader.shutdown()
         seconds = time.monotonic() - start
         stats.update(self.tokens, cost=self.prices.cost(self.tokens))
-        return {**stats, "already_done": len(rows) - len(todo), "seconds": round(seconds, 2),
-                "rows_per_s": round(stats["ok"] / seconds, 2) if seconds else None}
+        return {
+            **stats,
+            "already_done": len(rows) - len(todo),
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(stats["ok"] / seconds, 2) if seconds else None,
+        }
 
 
 def run_coroutine(coroutine):
@@ -267,9 +313,19 @@ def run_coroutine(coroutine):
         return thread.submit(asyncio.run, coroutine).result()
 
 
-def distill(questions: str, settings: Settings, out: str | Path, base_url: str | None = None,
-            api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16, limit: int | None = None,
-            timeout: float = 600, max_retries: int = 6, prices: Prices = Prices(), progress: bool = True) -> dict:
+def distill(
+    questions: str,
+    settings: Settings,
+    out: str | Path,
+    base_url: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+    concurrency: int = 16,
+    limit: int | None = None,
+    timeout: float = 600,
+    max_retries: int = 6,
+    prices: Prices = Prices(),
+    progress: bool = True,
+) -> dict:
     """Distill `questions` (a pool name or JSONL file) into `out`; returns a summary (rows, failures, tokens, cost,
     seconds). Run it again to resume or to retry failed questions."""
     if settings.role == "difficulty" and settings.column == "isgeminicorrect":

@@ -42,8 +42,9 @@ def read_rows(path: Path) -> list[dict]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as err:
-                raise DistillError(f"{path} line {number}: not JSON ({err.msg}); it was not written by s1lib "
-                                   "distill, or was edited") from None
+                raise DistillError(
+                    f"{path} line {number}: not JSON ({err.msg}); it was not written by s1lib distill, or was edited"
+                ) from None
     return rows
 
 
@@ -66,12 +67,16 @@ class RowStore:
             old = json.loads(self.settings_path.read_text())
             differ = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
             if differ:
-                raise DistillError(f"{self.out} holds rows made with other settings ({', '.join(differ)}: "
-                                   f"{', '.join(f'{old.get(k)!r} there, {settings.get(k)!r} now' for k in differ)}); "
-                                   "write to another --out, or delete it to start over")
+                raise DistillError(
+                    f"{self.out} holds rows made with other settings ({', '.join(differ)}: "
+                    f"{', '.join(f'{old.get(k)!r} there, {settings.get(k)!r} now' for k in differ)}); "
+                    "write to another --out, or delete it to start over"
+                )
         elif self.out.exists() and self.out.stat().st_size:
-            raise DistillError(f"{self.out} exists but has no {self.settings_path.name}; it was not written by "
-                               "s1lib distill, so its rows cannot be resumed: choose another --out")
+            raise DistillError(
+                f"{self.out} exists but has no {self.settings_path.name}; it was not written by "
+                "s1lib distill, so its rows cannot be resumed: choose another --out"
+            )
         else:
             write_atomic(self.settings_path, json.dumps(settings, indent=2, sort_keys=True))
 
@@ -110,6 +115,15 @@ def table(rows: list[dict], width: int = 100):
         return text if len(text) <= width else text[: width - 1] + "…"
 
     graded = [c for c in ("isgeminicorrect", "isqwen7bcorrect", "isqwen32bcorrect") if any(c in r for r in rows)]
-    return pd.DataFrame([{"question": short(r["question"]), "thinking": short(r["thinking_trajectories"][0]),
-                          "attempt": short(r["attempt"]), **{c: r.get(c) for c in graded},
-                          "seconds": (r.get("distill") or {}).get("seconds")} for r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "question": short(r["question"]),
+                "thinking": short(r["thinking_trajectories"][0]),
+                "attempt": short(r["attempt"]),
+                **{c: r.get(c) for c in graded},
+                "seconds": (r.get("distill") or {}).get("seconds"),
+            }
+            for r in rows
+        ]
+    )

@@ -64,7 +64,7 @@ def answer_section(text: str) -> str:
 
 def strip_end_of_turn(text: str) -> str:
     while (end := _END_OF_TURN.search(text.rstrip()[-48:])) is not None:
-        text = text.rstrip()[:-len(end.group(0))]
+        text = text.rstrip()[: -len(end.group(0))]
     return text
 
 
@@ -96,11 +96,11 @@ def boxes_offered(section: str) -> bool:
     starts = list(re.finditer(r"\\(?:boxed|fbox)\s*\{", section))
     if len(starts) < 2:
         return False
-    first = last_boxed(section[:starts[-1].start()])
+    first = last_boxed(section[: starts[-1].start()])
     if first is None:
         return False
     between_start = section.rfind("}", 0, starts[-1].start()) + 1
-    return bool(_OFFERED.fullmatch(section[between_start:starts[-1].start()]))
+    return bool(_OFFERED.fullmatch(section[between_start : starts[-1].start()]))
 
 
 _DISPLAY = re.compile(r"^(\$\$|\\\[|\\begin\{([A-Za-z]+\*?)\})")
@@ -109,10 +109,12 @@ _DISPLAY = re.compile(r"^(\$\$|\\\[|\\begin\{([A-Za-z]+\*?)\})")
 def answer_statement(section: str) -> str | None:
     """What follows the last "Answer:" (its line, or the next non-empty line, or the display block opening there);
     where there is no "Answer:", what follows the last "answer is"; else None."""
-    found = list(re.finditer(r"(?i)answer\s*:\**\s*", section)) or list(re.finditer(r"(?i)\banswer\s+is\s*:?\s*", section))
+    found = list(re.finditer(r"(?i)answer\s*:\**\s*", section)) or list(
+        re.finditer(r"(?i)\banswer\s+is\s*:?\s*", section)
+    )
     if not found:
         return None
-    lines = [ln.strip().strip("*").strip() for ln in section[found[-1].end():].strip().splitlines()]
+    lines = [ln.strip().strip("*").strip() for ln in section[found[-1].end() :].strip().splitlines()]
     lines = [ln for ln in lines if ln]
     if not lines:
         return None
@@ -126,13 +128,13 @@ def display_block(lines: list[str]) -> str | None:
     if not opening:
         return None
     closing = {"$$": "$$", "\\[": "\\]"}.get(opening.group(1), f"\\end{{{opening.group(2)}}}")
-    first = lines[0][opening.end():]
+    first = lines[0][opening.end() :]
     if closing in first:
         return None  # a one-line display: read as a statement
     body = [first]
     for line in lines[1:]:
         if closing in line:
-            body.append(line[:line.index(closing)])
+            body.append(line[: line.index(closing)])
             break
         body.append(line)
     content = " ".join(part.replace("&", "").rstrip("\\").strip() for part in body)
@@ -148,11 +150,15 @@ _INLINE_MATH = re.compile(r"\$\$?(.+?)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 MAX_STATEMENT = 2000  # characters of a statement that are read: keeps every rule linear on pathological outputs
 # A statement that weighs alternatives, then commits to one after a word like these ("12 or 15, but 15 fits").
 _WEIGHS = re.compile(r"(?i)\bor\b|\bbetween\b|\bboth\b|\beither\b|(?<=\b[A-D])\s*/\s*(?=[A-D]\b)")  # A/B, not 3/4
-_COMMIT = re.compile(r"(?i)\b(?:but|so|thus|hence|therefore|ultimately|finally|in\s+the\s+end|"
-                     r"I(?:'ll|'d|\s+will|\s+would)?\s+(?:choose|pick|select|go\s+with|settle\s+on)|"
-                     r"(?:the\s+)?(?:final\s+|correct\s+)?answer\s+is|it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be))\b:?")
-_VERDICT = re.compile(r"(?i)^(?:only|just)\s+|\s+(?:(?:is|must\s+be)\s+(?:correct|right|valid|the\s+answer|the\s+one)|"
-                      r"works|fits|holds)\W*$")
+_COMMIT = re.compile(
+    r"(?i)\b(?:but|so|thus|hence|therefore|ultimately|finally|in\s+the\s+end|"
+    r"I(?:'ll|'d|\s+will|\s+would)?\s+(?:choose|pick|select|go\s+with|settle\s+on)|"
+    r"(?:the\s+)?(?:final\s+|correct\s+)?answer\s+is|it(?:'s|\s+is|\s+must\s+be|\s+has\s+to\s+be))\b:?"
+)
+_VERDICT = re.compile(
+    r"(?i)^(?:only|just)\s+|\s+(?:(?:is|must\s+be)\s+(?:correct|right|valid|the\s+answer|the\s+one)|"
+    r"works|fits|holds)\W*$"
+)
 
 
 def committed(statement: str) -> str | None:
@@ -165,8 +171,7 @@ def committed(statement: str) -> str | None:
     commits = [m for m in _COMMIT.finditer(statement) if m.start() > weighs.start()]
     if not commits:
         return None
-    return _VERDICT.sub("", statement[commits[-1].end():].strip(" ,:;.")).strip() or None
-
+    return _VERDICT.sub("", statement[commits[-1].end() :].strip(" ,:;.")).strip() or None
 
 
 def clean_statement(statement: str) -> str | None:
@@ -206,14 +211,52 @@ def extract_answer(text: str, official: bool = False) -> str | None:
 _UNWRAP = re.compile(r"\\(?:textbf|text|mathrm|mathbf|mbox|emph|textit|underline|texttt)\s*\{([^{}]*)\}")
 _LETTER = re.compile(r"(?<![\w\-'\\])([A-Da-d])(?![\w\-']|\.\w)")
 _CONNECTOR = re.compile(r"(?i)\b(?:or|and|nor|maybe|perhaps|possibly|either|vs|versus)\b|[/&,]")
-_NEGATIVE = re.compile(r"(?i)\b(?:wrong|incorrect|false|invalid|not|never|eliminat\w*|rul(?:e|ed|ing)\s+out|"
-                       r"exclud\w*|discard\w*|reject\w*|impossible|unlikely|fails?|doesn't|isn't|aren't|can't|"
-                       r"cannot|won't|wouldn't)\b")
-_NEGATING_PREFIX = re.compile(r"(?i)\b(?:not|except|excluding|rather\s+than|instead\s+of|other\s+than|unlike|"
-                              r"neither|nor|but\s+not|none\s+of)\s*(?:option|choice)?\s*[(\[]?$")
-_ARTICLE_OK = {"is", "are", "was", "were", "and", "or", "nor", "seems", "appears", "looks", "would", "could",
-               "should", "must", "might", "may", "can", "will", "matches", "fits", "gives", "has", "remains", "also",
-               "only", "then", "vs", "versus", "being", "best", "correct", "right", "wrong", "incorrect", "it"}
+_NEGATIVE = re.compile(
+    r"(?i)\b(?:wrong|incorrect|false|invalid|not|never|eliminat\w*|rul(?:e|ed|ing)\s+out|"
+    r"exclud\w*|discard\w*|reject\w*|impossible|unlikely|fails?|doesn't|isn't|aren't|can't|"
+    r"cannot|won't|wouldn't)\b"
+)
+_NEGATING_PREFIX = re.compile(
+    r"(?i)\b(?:not|except|excluding|rather\s+than|instead\s+of|other\s+than|unlike|"
+    r"neither|nor|but\s+not|none\s+of)\s*(?:option|choice)?\s*[(\[]?$"
+)
+_ARTICLE_OK = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "and",
+    "or",
+    "nor",
+    "seems",
+    "appears",
+    "looks",
+    "would",
+    "could",
+    "should",
+    "must",
+    "might",
+    "may",
+    "can",
+    "will",
+    "matches",
+    "fits",
+    "gives",
+    "has",
+    "remains",
+    "also",
+    "only",
+    "then",
+    "vs",
+    "versus",
+    "being",
+    "best",
+    "correct",
+    "right",
+    "wrong",
+    "incorrect",
+    "it",
+}
 _EXPLAINS = re.compile(r"(?i)\b(?:because|since|whereas|given\s+that|due\s+to|as\s+opposed\s+to)\b[^;]*")
 _CLAUSE = re.compile(r";|,(?!\s*(?:or|and)\b)|\n")
 
@@ -233,9 +276,10 @@ def _mentions(clause: str, whole: str) -> list[tuple[int, int, str, bool]]:
     """(start, end, letter, bracketed) for each option named in a clause."""
     out = []
     for m in _LETTER.finditer(clause):
-        letter, before, after = m.group(1), clause[max(0, m.start() - 40):m.start()], clause[m.end():m.end() + 40]
+        letter, before, after = m.group(1), clause[max(0, m.start() - 40) : m.start()], clause[m.end() : m.end() + 40]
         bracketed = bool(re.search(r"[(\[]\s*$", before) and re.match(r"\s*[)\]]", after)) or bool(
-            re.match(r"\)", after) and not re.search(r"\(\s*$", before))
+            re.match(r"\)", after) and not re.search(r"\(\s*$", before)
+        )
         prefixed = bool(re.search(r"(?i)\b(?:option|choice)\s*$", before))
         if letter.islower() and not (bracketed or prefixed or whole.strip(" .()[]:") == letter):
             continue
@@ -260,9 +304,11 @@ def _named(statement: str) -> list[str]:
                 continue
             # its predicate: the text after it, or after the group it belongs to ("A and C are wrong")
             j = i
-            while j + 1 < len(mentions) and not _CONNECTOR.sub("", clause[mentions[j][1]:mentions[j + 1][0]]).strip():
+            while (
+                j + 1 < len(mentions) and not _CONNECTOR.sub("", clause[mentions[j][1] : mentions[j + 1][0]]).strip()
+            ):
                 j += 1
-            predicate = clause[mentions[j][1]:mentions[j + 1][0] if j + 1 < len(mentions) else len(clause)]
+            predicate = clause[mentions[j][1] : mentions[j + 1][0] if j + 1 < len(mentions) else len(clause)]
             predicate = _NEGATING_PREFIX.sub("", predicate)  # "B (not A)": the "not" belongs to A
             if _NEGATIVE.search(predicate):
                 continue

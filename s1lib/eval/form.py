@@ -9,7 +9,7 @@ model and no parsing:
 |---|---|---|
 | factor | "Factor ...", "factored form" | be a product or power: no `+`/`-` outside brackets |
 | expand | "Expand ...", "expanded form" | have no bracket holding a sum |
-| radical | "simplest radical form", "Simplify" with a root in the reference | have no `\\sqrt{n}` with a square factor |
+| radical | "simplest radical form", "Simplify" with a root in the reference | no `\\sqrt{n}` with a square factor |
 | fraction | "common fraction", "lowest terms", "simplest form" | have no decimal point and reduced integer fractions |
 | decimal | "as a decimal", "to the nearest tenth" | have no fraction |
 | mixed | "mixed number" | be an integer followed by a fraction |
@@ -93,8 +93,14 @@ def _is_mixed(s: str) -> bool:
     return bool(re.fullmatch(r"-?\d+\\frac\{?\d+\}?\{?\d+\}?", _bare(s)))
 
 
-CHECKS = {"factor": _is_factored, "expand": _is_expanded, "radical": _radicals_simplified,
-          "fraction": _fractions_reduced, "decimal": _no_fraction, "mixed": _is_mixed}
+CHECKS = {
+    "factor": _is_factored,
+    "expand": _is_expanded,
+    "radical": _radicals_simplified,
+    "fraction": _fractions_reduced,
+    "decimal": _no_fraction,
+    "mixed": _is_mixed,
+}
 
 
 def form_problem(question: str | None, gold: str, pred: str) -> str | None:

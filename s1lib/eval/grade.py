@@ -49,7 +49,9 @@ def _normalise(s: str) -> str:
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree\b")  # 30^\circ, 30^{\circ}, 30°, 30\degree: all 30
 _NUMBER = re.compile(r"(?:\\?\$)?\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)")
 SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-_PARTS = re.compile(r"(?i)\b(?:tenths|hundredths|thousandths|millionths|halves|thirds|quarters|fourths|fifths)\b")  # not units
+_PARTS = re.compile(
+    r"(?i)\b(?:tenths|hundredths|thousandths|millionths|halves|thirds|quarters|fourths|fifths)\b"
+)  # not units
 _SCALE = re.compile(r"\s*\b(" + "|".join(SCALES) + r")\b", re.IGNORECASE)
 
 
@@ -70,14 +72,16 @@ def _number(s: str | None, units: bool = False) -> float | None:
     if not m:
         return None
     scale = _SCALE.match(s, m.end())
-    rest = s[scale.end() if scale else m.end():].strip().rstrip(".")
+    rest = s[scale.end() if scale else m.end() :].strip().rstrip(".")
     if rest and not (units and re.fullmatch(r"(?:\\?%|[A-Za-z][A-Za-z .]*)", rest)) or _PARTS.match(rest):
         return None
     return _scaled(m.group(1), scale.group(1) if scale else None)
 
 
-_FINAL = re.compile(r"(?<![\w.])([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?![\w.^_])(?:\s+(" + "|".join(SCALES) + r")\b)?",
-                    re.IGNORECASE)
+_FINAL = re.compile(
+    r"(?<![\w.])([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?![\w.^_])(?:\s+(" + "|".join(SCALES) + r")\b)?",
+    re.IGNORECASE,
+)
 
 
 def _final_number(s: str) -> float | None:
@@ -166,6 +170,7 @@ def grade(kind: str, text: str, gold: str, official: bool = False, question: str
 def canonical_answers(kind: str, answers: Sequence[str | None]) -> list[str | None]:
     """Each answer replaced by the first earlier answer it equals (as grading compares them), so votes count
     equivalence classes: `["7", "25", "025"]` -> `["7", "25", "25"]`."""
+
     def key(a: str) -> object:
         if kind == "gpqa":
             return a
@@ -179,8 +184,12 @@ def canonical_answers(kind: str, answers: Sequence[str | None]) -> list[str | No
     reps = list(firsts.values())
     merged = {r: r for r in reps}
     symbolic = reps if kind in ("math", "gsm8k") else []
-    pairs = [(a, b) for i, a in enumerate(symbolic) for b in symbolic[i + 1:]
-             if isinstance(key(a), str) or isinstance(key(b), str)]  # two numbers are already told apart
+    pairs = [
+        (a, b)
+        for i, a in enumerate(symbolic)
+        for b in symbolic[i + 1 :]
+        if isinstance(key(a), str) or isinstance(key(b), str)
+    ]  # two numbers are already told apart
     for (a, b), (same, _) in zip(pairs, equal_many(pairs)):
         if same and merged[b] == b:
             merged[b] = merged[a]

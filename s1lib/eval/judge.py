@@ -31,16 +31,29 @@ Student's final answer: {answer}
 Reply with the number of the matching reference answer, or -1 if none matches. Reply with the number only."""
 
 
-def judge_equivalent(q: Question, rules: Grade, model: str = "gpt-4o-mini", base_url: str | None = None,
-                     temperature: float = 0.5) -> Grade:
+def judge_equivalent(
+    q: Question, rules: Grade, model: str = "gpt-4o-mini", base_url: str | None = None, temperature: float = 0.5
+) -> Grade:
     try:
         from openai import OpenAI
     except ImportError as err:
         raise RuntimeError("the llm-judge grader needs `pip install openai`") from err
     client = OpenAI(base_url=base_url or os.environ.get("OPENAI_BASE_URL"))
-    reply = client.chat.completions.create(
-        model=model, temperature=temperature, max_tokens=8,
-        messages=[{"role": "user", "content": PROMPT.format(problem=q.prompt, options=f"1. {q.gold}", answer=rules.extracted)}],
-    ).choices[0].message.content or ""
+    reply = (
+        client.chat.completions.create(
+            model=model,
+            temperature=temperature,
+            max_tokens=8,
+            messages=[
+                {
+                    "role": "user",
+                    "content": PROMPT.format(problem=q.prompt, options=f"1. {q.gold}", answer=rules.extracted),
+                }
+            ],
+        )
+        .choices[0]
+        .message.content
+        or ""
+    )
     match = re.search(r"-?\d+", reply)
     return Grade(rules.extracted, bool(match and match.group() == "1"), grader="llm-judge")

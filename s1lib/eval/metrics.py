@@ -39,8 +39,9 @@ def paper_thinking_tokens(response: str) -> int:
     return len(qwen_tokenizer().tokenize(thinking_text(response)))
 
 
-def bootstrap_ci(correct: Sequence[bool | float], n_resamples: int = 10_000, alpha: float = 0.05,
-                 seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_ci(
+    correct: Sequence[bool | float], n_resamples: int = 10_000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
     """(mean, low, high): percentile bootstrap interval of the mean."""
     x = np.asarray(correct, dtype=float)
     if x.size == 0:
@@ -50,8 +51,9 @@ def bootstrap_ci(correct: Sequence[bool | float], n_resamples: int = 10_000, alp
     return float(x.mean()), float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
-def paired_bootstrap(a: Sequence[bool | float], b: Sequence[bool | float], n_resamples: int = 10_000,
-                     alpha: float = 0.05, seed: int = 0) -> tuple[float, float, float]:
+def paired_bootstrap(
+    a: Sequence[bool | float], b: Sequence[bool | float], n_resamples: int = 10_000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
     """(mean(a) - mean(b), low, high) resampling questions jointly, for two runs on the same questions."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape:

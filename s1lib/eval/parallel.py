@@ -36,9 +36,10 @@ def gpu_groups(replicas: int, per_replica: int, env=os.environ) -> list[str | No
         visible = ",".join(str(i) for i in range(count))
     devices = [d for d in visible.split(",") if d.strip()]
     if len(devices) < replicas * per_replica:
-        raise ParallelEvalError(f"{replicas} replicas x {per_replica} GPUs need {replicas * per_replica} GPUs; "
-                                f"{len(devices)} are visible")
-    return [",".join(devices[i * per_replica:(i + 1) * per_replica]) for i in range(replicas)]
+        raise ParallelEvalError(
+            f"{replicas} replicas x {per_replica} GPUs need {replicas * per_replica} GPUs; {len(devices)} are visible"
+        )
+    return [",".join(devices[i * per_replica : (i + 1) * per_replica]) for i in range(replicas)]
 
 
 def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = True) -> dict:
@@ -56,15 +57,30 @@ def evaluate_parallel(params, benchmark: str, out: str | Path, progress: bool = 
     procs = []
     for i, devices in enumerate(gpu_groups(n, params.engine.tensor_parallel_size)):
         env = dict(os.environ) if devices is None else {**os.environ, "CUDA_VISIBLE_DEVICES": devices}
-        cmd = [sys.executable, "-m", "s1lib", "eval", "--params", str(params_file), "--benchmark", benchmark,
-               "--out", str(out / f"shard-{i}"), "--shard", str(i), str(n)]
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                      stderr=None if progress else subprocess.DEVNULL))
+        cmd = [
+            sys.executable,
+            "-m",
+            "s1lib",
+            "eval",
+            "--params",
+            str(params_file),
+            "--benchmark",
+            benchmark,
+            "--out",
+            str(out / f"shard-{i}"),
+            "--shard",
+            str(i),
+            str(n),
+        ]
+        procs.append(
+            subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=None if progress else subprocess.DEVNULL)
+        )
     failed = [i for i, p in enumerate(procs) if p.wait() != 0]
     if failed:
         raise ParallelEvalError(f"evaluation shard(s) {failed} failed; rerun to resume them ({out}/shard-*)")
     by_id = {s["id"]: s for i in range(n) for s in read_samples(out / f"shard-{i}" / "samples.jsonl")}
     samples = [by_id[q.id] for q in questions]
     write_atomic(out / "samples.jsonl", "".join(json.dumps(s) + "\n" for s in samples))
-    return write_metrics(out, samples, config, {"engine": config["engine"], "grader": params.eval.grader,
-                                                "data_parallel_size": n})
+    return write_metrics(
+        out, samples, config, {"engine": config["engine"], "grader": params.eval.grader, "data_parallel_size": n}
+    )

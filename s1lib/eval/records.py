@@ -78,10 +78,19 @@ def summarize(samples: list[dict], config: dict, extra: dict | None = None) -> d
         return sum(s[key] for s in samples) / n if n else float("nan")
 
     return {
-        "benchmark": config["benchmark"], "n": n, "accuracy": acc, "ci_low": lo, "ci_high": hi,
-        "mean_thinking_tokens": mean("paper_thinking_tokens"), "mean_model_thinking_tokens": mean("thinking_tokens"),
-        "forced_end_rate": mean("forced_end"), "mean_ignored": mean("n_ignored"),
+        "benchmark": config["benchmark"],
+        "n": n,
+        "accuracy": acc,
+        "ci_low": lo,
+        "ci_high": hi,
+        "mean_thinking_tokens": mean("paper_thinking_tokens"),
+        "mean_model_thinking_tokens": mean("thinking_tokens"),
+        "forced_end_rate": mean("forced_end"),
+        "mean_ignored": mean("n_ignored"),
         "grade_reasons": reason_counts([s.get("grade_reason") for s in samples]),
         "grade_timeouts": sum(s.get("grade_reason") == "timeout" for s in samples),
-        "config_hash": settings_hash(config), "config": config, "versions": versions(), **(extra or {}),
+        "config_hash": settings_hash(config),
+        "config": config,
+        "versions": versions(),
+        **(extra or {}),
     }

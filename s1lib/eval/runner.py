@@ -19,16 +19,17 @@ from tqdm.auto import tqdm
 from s1lib.tasks import questions_for
 from s1lib.eval.grade import Grade, grade_many
 from s1lib.eval.metrics import paper_thinking_tokens
-from s1lib.eval.records import (EvalError, append_sample, check_folder, read_samples,  # noqa: F401
-                                run_config, summarize, write_metrics)
+from s1lib.eval.records import EvalError, append_sample, check_folder, read_samples, run_config, write_metrics
+from s1lib.eval.records import summarize  # noqa: F401  (re-exported: callers read a run's summary from the runner)
 from s1lib.infer import Forcing, generate_many, prompt_ids, resolve_budget
 from s1lib.infer.forcing import Vocab
 from s1lib.infer.generate import SEED_STRIDE
 from s1lib.question import Question
 
 
-def evaluate(params, benchmark: str, out: str | Path, engine=None, progress: bool = True,
-             shard: tuple[int, int] | None = None) -> dict:
+def evaluate(
+    params, benchmark: str, out: str | Path, engine=None, progress: bool = True, shard: tuple[int, int] | None = None
+) -> dict:
     """Run (or resume) `benchmark` with the profile's model and forcing; returns the metrics written to disk.
     `engine` may be an engine, a zero-argument callable that makes one (called only if work is left), or None.
     With `engine.data_parallel_size` > 1 (and no engine given) the questions are split between that many engine
@@ -56,8 +57,9 @@ class _Run:
         return [q for q in self.questions if q.id not in self.done]
 
 
-def evaluate_many(runs: list[tuple], engine=None, progress: bool = True,
-                  shard: tuple[int, int] | None = None) -> list[dict]:
+def evaluate_many(
+    runs: list[tuple], engine=None, progress: bool = True, shard: tuple[int, int] | None = None
+) -> list[dict]:
     """`evaluate` for several (params, benchmark, out) runs of one model with one engine; returns their metrics.
     The unfinished questions of every run share the engine's batches (`generate_many`), so several small runs
     (settings, benchmarks) cost about as much as one of their combined size. A sampled question draws from the
@@ -68,9 +70,19 @@ def evaluate_many(runs: list[tuple], engine=None, progress: bool = True,
     if todo := [run for run in opened if run.todo]:
         engine = engine() if callable(engine) and not hasattr(engine, "run") else engine or _engine(opened[0].params)
         _generate_into(todo, engine, progress)
-    return [write_metrics(run.out, [run.done[q.id] for q in run.questions], run.config,
-                          {"engine": run.config["engine"], "grader": run.params.eval.grader,
-                           "wall_s_last_run": round(time.time() - start, 1)}) for run in opened]
+    return [
+        write_metrics(
+            run.out,
+            [run.done[q.id] for q in run.questions],
+            run.config,
+            {
+                "engine": run.config["engine"],
+                "grader": run.params.eval.grader,
+                "wall_s_last_run": round(time.time() - start, 1),
+            },
+        )
+        for run in opened
+    ]
 
 
 def _open(params, benchmark: str, out: str | Path, shard: tuple[int, int] | None) -> _Run:
@@ -79,7 +91,7 @@ def _open(params, benchmark: str, out: str | Path, shard: tuple[int, int] | None
         raise EvalError(f"--out {out} is a file; an evaluation writes a folder (samples.jsonl, metrics.json, ...)")
     out.mkdir(parents=True, exist_ok=True)
     everything = questions_for(params, benchmark)
-    questions = everything[shard[0]::shard[1]] if shard else everything
+    questions = everything[shard[0] :: shard[1]] if shard else everything
     config = run_config(params, benchmark, questions)
     done = {s["id"]: s for s in read_samples(out / "samples.jsonl")}
     check_folder(out, config, has_samples=bool(done))
@@ -99,7 +111,7 @@ def _generate_into(runs: list[_Run], engine, progress: bool) -> None:
         files = {run: stack.enter_context((run.out / "samples.jsonl").open("a")) for run in runs}
         bar = stack.enter_context(tqdm(total=total, initial=initial, unit="q", disable=not progress, desc=desc))
         for i in range(0, len(work), step):
-            chunk = work[i:i + step]
+            chunk = work[i : i + step]
             groups = [(run, [q for r, q in chunk if r is run]) for run in dict.fromkeys(r for r, _ in chunk)]
             jobs = [([q.prompt for q in qs], forcing[run], [seed[run][q.id] for q in qs]) for run, qs in groups]
             for (run, qs), gens in zip(groups, generate_many(engine, jobs)):
@@ -136,10 +148,23 @@ def _sample_row(q: Question, g, result: Grade, eval_params) -> dict:
 
         result = judge_equivalent(q, result, model=eval_params.judge_model, base_url=eval_params.judge_base_url)
     return {
-        "id": q.id, "prompt": q.prompt, "gold": q.gold, "kind": q.kind, "text": g.text, "thinking": g.thinking,
-        "answer": g.answer, "extracted": result.extracted, "correct": result.correct, "grader": result.grader,
-        "grade_reason": result.reason, "thinking_tokens": g.thinking_tokens, "paper_thinking_tokens": paper_thinking_tokens(g.text),
-        "answer_tokens": g.answer_tokens, "n_ignored": g.n_ignored,
-        "n_ignore_skipped": g.n_ignore_skipped, "forced_end": g.forced_end, "budget": g.budget,
+        "id": q.id,
+        "prompt": q.prompt,
+        "gold": q.gold,
+        "kind": q.kind,
+        "text": g.text,
+        "thinking": g.thinking,
+        "answer": g.answer,
+        "extracted": result.extracted,
+        "correct": result.correct,
+        "grader": result.grader,
+        "grade_reason": result.reason,
+        "thinking_tokens": g.thinking_tokens,
+        "paper_thinking_tokens": paper_thinking_tokens(g.text),
+        "answer_tokens": g.answer_tokens,
+        "n_ignored": g.n_ignored,
+        "n_ignore_skipped": g.n_ignore_skipped,
+        "forced_end": g.forced_end,
+        "budget": g.budget,
         "tries": g.tries,
     }

@@ -22,8 +22,13 @@ def run_dir(profile: str, model_label: str, setting: str, benchmark: str) -> Pat
     return runs_dir(profile) / "eval" / slug(model_label) / slug(setting) / benchmark
 
 
-def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], benchmarks: list[str] | None = None,
-                  progress: bool = True) -> list[dict]:
+def evaluate_grid(
+    params,
+    models: dict[str, str],
+    settings: dict[str, dict],
+    benchmarks: list[str] | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """Evaluate every (model, setting, benchmark); `models` maps a label to a model spec, `settings` maps a
     label to overrides of the profile's `forcing` section. Returns one metrics dict per run, labelled. A model's
     runs share its engine's batches (`evaluate_many`), or its data-parallel replicas one run at a time."""
@@ -32,15 +37,20 @@ def evaluate_grid(params, models: dict[str, str], settings: dict[str, dict], ben
     results = []
     for label, spec in models.items():
         pointed = with_model(params, spec)
-        cells = [(setting, benchmark, pointed.model_copy(update={"forcing": replace(params.forcing, **overrides)}))
-                 for setting, overrides in settings.items() for benchmark in benchmarks or params.eval.benchmarks]
+        cells = [
+            (setting, benchmark, pointed.model_copy(update={"forcing": replace(params.forcing, **overrides)}))
+            for setting, overrides in settings.items()
+            for benchmark in benchmarks or params.eval.benchmarks
+        ]
         runs = [(p, benchmark, run_dir(params.profile, label, setting, benchmark)) for setting, benchmark, p in cells]
         if pointed.engine.data_parallel_size > 1:
             metrics = [evaluate(*run, progress=progress) for run in runs]
         else:  # the engine is loaded only when a run has work left
             metrics = evaluate_many(runs, engine=lazy_engine(pointed), progress=progress)
-        results += [{"model": label, "setting": setting, "profile": params.profile, **m}
-                    for (setting, _, _), m in zip(cells, metrics)]
+        results += [
+            {"model": label, "setting": setting, "profile": params.profile, **m}
+            for (setting, _, _), m in zip(cells, metrics)
+        ]
     return results
 
 
@@ -55,8 +65,9 @@ def results_table(results: list[dict], paper_rows=()):
         rows.setdefault(f"{r['model']} · {r['setting']}", {})[r["benchmark"]] = cell
     for row in paper_rows:
         mark = "" if row.confirmed else " (unconfirmed)"
-        rows[f"paper: {row.setting}{mark}"] = {b: "—" if row.values.get(b) is None else f"{row.values[b]:.1f}"
-                                               for b in benchmarks}
+        rows[f"paper: {row.setting}{mark}"] = {
+            b: "—" if row.values.get(b) is None else f"{row.values[b]:.1f}" for b in benchmarks
+        }
     return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("")
 
 
@@ -73,14 +84,26 @@ def paired_differences(results: list[dict], reference: str, setting: str | None 
     for r in results:
         if setting and r["setting"] != setting:
             continue
-        ref = next(x for x in results if x["model"] == reference and x["benchmark"] == r["benchmark"]
-                   and x["setting"] == r["setting"])
+        ref = next(
+            x
+            for x in results
+            if x["model"] == reference and x["benchmark"] == r["benchmark"] and x["setting"] == r["setting"]
+        )
         mine, theirs = correct(r), correct(ref)
         ids = sorted(mine)
         diff, lo, hi = paired_bootstrap([mine[i] for i in ids], [theirs[i] for i in ids])
-        out.append({"model": r["model"], "benchmark": r["benchmark"], "setting": r["setting"],
-                    "accuracy": 100 * sum(mine.values()) / len(mine), "diff": 100 * diff, "ci_low": 100 * lo,
-                    "ci_high": 100 * hi, "n": len(ids)})
+        out.append(
+            {
+                "model": r["model"],
+                "benchmark": r["benchmark"],
+                "setting": r["setting"],
+                "accuracy": 100 * sum(mine.values()) / len(mine),
+                "diff": 100 * diff,
+                "ci_low": 100 * lo,
+                "ci_high": 100 * hi,
+                "n": len(ids),
+            }
+        )
     return out
 
 

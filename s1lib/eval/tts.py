@@ -27,8 +27,13 @@ ROWS_VERSION = 2  # bump when the rows' fields change, so stale caches are recom
 
 def _key(params, benchmark: str, questions, **settings) -> dict:
     """What a cached study's rows depend on: the model, the questions, and the study's own settings."""
-    return {"model": params.model.name, "benchmark": benchmark, "questions": [q.id for q in questions], **settings,
-            "rows_version": ROWS_VERSION}
+    return {
+        "model": params.model.name,
+        "benchmark": benchmark,
+        "questions": [q.id for q in questions],
+        **settings,
+        "rows_version": ROWS_VERSION,
+    }
 
 
 def _score(questions, gens) -> dict:
@@ -36,12 +41,18 @@ def _score(questions, gens) -> dict:
     correct = [r.correct for r in grades]
     acc, lo, hi = bootstrap_ci(correct)
     n = len(gens)
-    return {"accuracy": 100 * acc, "ci_low": 100 * lo, "ci_high": 100 * hi, "n": n, "correct": correct,
-            "grade_reasons": [r.reason for r in grades],
-            "thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
-            "paper_thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
-            "total_tokens": sum(g.thinking_tokens + g.answer_tokens for g in gens) / n,
-            "forced_end_rate": sum(g.forced_end for g in gens) / n}
+    return {
+        "accuracy": 100 * acc,
+        "ci_low": 100 * lo,
+        "ci_high": 100 * hi,
+        "n": n,
+        "correct": correct,
+        "grade_reasons": [r.reason for r in grades],
+        "thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
+        "paper_thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
+        "total_tokens": sum(g.thinking_tokens + g.answer_tokens for g in gens) / n,
+        "forced_end_rate": sum(g.forced_end for g in gens) / n,
+    }
 
 
 def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> list[dict]:
@@ -59,14 +70,23 @@ def scaling_sweep(params, benchmark: str, engine, progress: bool = False) -> lis
 
     def compute():
         results = sweep(engine(), [q.prompt for q in questions], budgets, ignores, base, progress, stop_after=controls)
-        return [{"budget": top if b == "stop after" else b, "ignore": k, "control": b == "stop after",
-                 "budget_tokens": gens[0].budget, **_score(questions, gens)} for (b, k), gens in results.items()]
+        return [
+            {
+                "budget": top if b == "stop after" else b,
+                "ignore": k,
+                "control": b == "stop after",
+                "budget_tokens": gens[0].budget,
+                **_score(questions, gens),
+            }
+            for (b, k), gens in results.items()
+        ]
 
     return cached(runs_dir(params.profile) / "tts" / benchmark / "sweep.json", key, compute)
 
 
-def string_study(params, benchmark: str, engine, strings: list[str], ignore: int = 2,
-                 progress: bool = False) -> list[dict]:
+def string_study(
+    params, benchmark: str, engine, strings: list[str], ignore: int = 2, progress: bool = False
+) -> list[dict]:
     """Table 4: no extrapolation, then `ignore` ignored ends with each string appended, at the profile's forcing.
     One row per setting in the form of an evaluation's metrics (accuracy as a fraction, labelled by model and
     setting, for `suite.results_table` and `plots.accuracy_bars`), from one run per question up to its first end
@@ -79,8 +99,15 @@ def string_study(params, benchmark: str, engine, strings: list[str], ignore: int
         return [{"setting": string_label(text, ignore), **_score(questions, gens)} for text, gens in results.items()]
 
     rows = cached(runs_dir(params.profile) / "tts" / benchmark / "strings.json", key, compute)
-    return [{"model": params.model.name, "benchmark": benchmark, **r,
-             **{k: r[k] / 100 for k in ("accuracy", "ci_low", "ci_high")}} for r in rows]
+    return [
+        {
+            "model": params.model.name,
+            "benchmark": benchmark,
+            **r,
+            **{k: r[k] / 100 for k in ("accuracy", "ci_low", "ci_high")},
+        }
+        for r in rows
+    ]
 
 
 def string_label(text: str | None, ignore: int) -> str:
@@ -100,8 +127,10 @@ def curves(rows: list[dict]) -> dict[str, list[dict]]:
     largest budget, 'auto' when swept)."""
     rows = [r for r in rows if not r.get("control")]
     top = largest_budget([r["budget"] for r in rows])
-    return {"budget forcing: max tokens": [r for r in rows if r["ignore"] == 0 and r["budget"] != "auto"],
-            'budget forcing: "Wait" x N': sorted([r for r in rows if r["budget"] == top], key=lambda r: r["ignore"])}
+    return {
+        "budget forcing: max tokens": [r for r in rows if r["ignore"] == 0 and r["budget"] != "auto"],
+        'budget forcing: "Wait" x N': sorted([r for r in rows if r["budget"] == top], key=lambda r: r["ignore"]),
+    }
 
 
 def curve_series(rows: list[dict], capped_waits: bool = False) -> dict[str, list[tuple[float, float]]]:
@@ -112,7 +141,8 @@ def curve_series(rows: list[dict], capped_waits: bool = False) -> dict[str, list
     if capped_waits:
         for k in sorted({r["ignore"] for r in rows if r["ignore"]}):
             series[f'"Wait" x {k}, capped at each budget'] = [
-                point(r) for r in rows if r["ignore"] == k and not r.get("control") and r["budget"] != "auto"]
+                point(r) for r in rows if r["ignore"] == k and not r.get("control") and r["budget"] != "auto"
+            ]
     return series
 
 
@@ -128,25 +158,43 @@ def extension_table(rows: list[dict]):
     base = next(r for r in at_top if r["ignore"] == 0)
     table = []
     for r in at_top:
-        name = "no forcing" if r["ignore"] == 0 else f'"Wait" x {r["ignore"]}' + (", then end" if r.get("control") else "")
+        name = (
+            "no forcing"
+            if r["ignore"] == 0
+            else f'"Wait" x {r["ignore"]}' + (", then end" if r.get("control") else "")
+        )
         diff, lo, hi = paired_bootstrap(r["correct"], base["correct"])
-        table.append({"setting": name, "accuracy": r["accuracy"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                      "vs no forcing": 100 * diff, "change ci_low": 100 * lo, "change ci_high": 100 * hi,
-                      "thinking tokens": r["thinking_tokens"], "n": r["n"]})
+        table.append(
+            {
+                "setting": name,
+                "accuracy": r["accuracy"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "vs no forcing": 100 * diff,
+                "change ci_low": 100 * lo,
+                "change ci_high": 100 * hi,
+                "thinking tokens": r["thinking_tokens"],
+                "n": r["n"],
+            }
+        )
     return pd.DataFrame(table).set_index("setting").round(1)
 
 
 def tts_metrics(rows: list[dict], bounds: list[tuple[float | None, float | None]]) -> dict:
     """Control (share of settings inside their bounds), Scaling (points per doubling of thinking tokens, see
     `metrics.scaling`) and Performance (best accuracy) for one method's settings; both counts in model tokens."""
-    return {"control": 100 * control([r["thinking_tokens"] for r in rows], [lo for lo, _ in bounds],
-                                     [hi for _, hi in bounds]),
-            "scaling": scaling([max(r["thinking_tokens"], 1) for r in rows], [r["accuracy"] for r in rows]),
-            "performance": performance([r["accuracy"] for r in rows]), "settings": len(rows)}
+    return {
+        "control": 100
+        * control([r["thinking_tokens"] for r in rows], [lo for lo, _ in bounds], [hi for _, hi in bounds]),
+        "scaling": scaling([max(r["thinking_tokens"], 1) for r in rows], [r["accuracy"] for r in rows]),
+        "performance": performance([r["accuracy"] for r in rows]),
+        "settings": len(rows),
+    }
 
 
-def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[str, dict, tuple]]],
-                progress: bool = False) -> dict[str, list[dict]]:
+def method_runs(
+    params, benchmark: str, engine, methods: dict[str, list[tuple[str, dict, tuple]]], progress: bool = False
+) -> dict[str, list[dict]]:
     """Evaluate control methods: {method: [(setting label, overrides, (a_min, a_max)), ...]}. Overrides are
     forcing fields plus an optional `prompt_suffix` appended to each question. Each setting is cached on its own;
     the settings not cached yet are generated together (`generate_many`: greedy ones share batches)."""
@@ -169,8 +217,9 @@ def method_runs(params, benchmark: str, engine, methods: dict[str, list[tuple[st
             store_cached(runs[i].path, runs[i].key, rows[i])
     out: dict[str, list[dict]] = {}
     for run, (row,) in zip(runs, rows):
-        out.setdefault(run.method, []).append({"method": run.method, "setting": run.label, "a_min": run.bounds[0],
-                                               "a_max": run.bounds[1], **row})
+        out.setdefault(run.method, []).append(
+            {"method": run.method, "setting": run.label, "a_min": run.bounds[0], "a_max": run.bounds[1], **row}
+        )
     return out
 
 
@@ -184,14 +233,16 @@ class _MethodRun(NamedTuple):
     suffix: str
 
 
-def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignores: list[int],
-                           temperature: float = 1.0) -> dict[str, list[dict]]:
+def parallel_vs_sequential(
+    params, benchmark: str, engine, ks: list[int], ignores: list[int], temperature: float = 1.0
+) -> dict[str, list[dict]]:
     """Majority voting over k samples at `temperature` vs sequential scaling ("Wait" x N, greedy), each point
     with its mean total generated tokens per question (all k samples counted for voting)."""
     questions = questions_for(params, benchmark)
     base = params.forcing
-    key = _key(params, benchmark, questions, ks=ks, ignores=ignores, temperature=temperature,
-               forcing=asdict(params.forcing))
+    key = _key(
+        params, benchmark, questions, ks=ks, ignores=ignores, temperature=temperature, forcing=asdict(params.forcing)
+    )
 
     def compute():
         k_max, prompts = max(ks), [q.prompt for q in questions]
@@ -201,18 +252,31 @@ def parallel_vs_sequential(params, benchmark: str, engine, ks: list[int], ignore
         for k in ks:
             votes, tokens = [], 0
             for i, q in enumerate(questions):
-                mine = drawn[i * k_max:i * k_max + k]
+                mine = drawn[i * k_max : i * k_max + k]
                 graded = grade_many([(q.kind, g.text, q.gold, q.prompt) for g in mine])
                 answers = canonical_answers(q.kind, [g.extracted for g in graded])  # vote on equivalence classes
                 votes.append(majority_at_k(answers, [g.correct for g in graded], k))
                 tokens += sum(g.thinking_tokens + g.answer_tokens for g in mine)
             acc, lo, hi = bootstrap_ci(votes)
-            rows.append({"method": "parallel: majority vote", "k": k, "accuracy": 100 * acc, "ci_low": 100 * lo,
-                         "ci_high": 100 * hi, "total_tokens": tokens / len(questions)})
+            rows.append(
+                {
+                    "method": "parallel: majority vote",
+                    "k": k,
+                    "accuracy": 100 * acc,
+                    "ci_low": 100 * lo,
+                    "ci_high": 100 * hi,
+                    "total_tokens": tokens / len(questions),
+                }
+            )
         for n, gens in zip(ignores, waited):
             score = _score(questions, gens)
-            rows.append({"method": 'sequential: "Wait" x N', "k": n, **{k: score[k] for k in
-                         ("accuracy", "ci_low", "ci_high", "total_tokens")}})
+            rows.append(
+                {
+                    "method": 'sequential: "Wait" x N',
+                    "k": n,
+                    **{k: score[k] for k in ("accuracy", "ci_low", "ci_high", "total_tokens")},
+                }
+            )
         return rows
 
     rows = cached(runs_dir(params.profile) / "tts" / benchmark / "parallel.json", key, compute)
@@ -231,8 +295,9 @@ def sweep_table(sweeps: dict[str, list[dict]]):
     return pd.DataFrame(rows).round(1)
 
 
-def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per_step: int = 32,
-                  rejection_tries: int = 4) -> dict[str, list[dict]]:
+def control_study(
+    params, benchmark: str, engine, budgets: list[int], tokens_per_step: int = 32, rejection_tries: int = 4
+) -> dict[str, list[dict]]:
     """Table 3's methods at the given token budgets: budget forcing (BF), token-conditional (TCC) and
     step-conditional (SCC) prompts alone and with BF, class-conditional prompts (CCC: short/long), and rejection
     sampling (RS, temperature 1). Step budgets are budget // tokens_per_step, and their usage is checked in tokens
@@ -245,14 +310,30 @@ def control_study(params, benchmark: str, engine, budgets: list[int], tokens_per
         "BF": [(f"{b}", {"max_thinking": b}, (None, b)) for b in budgets],
         "TCC": [(f"{b}", {"max_thinking": "auto", "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
         "TCC + BF": [(f"{b}", {"max_thinking": b, "prompt_suffix": token_conditional(b)}, (None, b)) for b in budgets],
-        "SCC": [(f"{b // tokens_per_step} steps", {"max_thinking": "auto",
-                 "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
-        "SCC + BF": [(f"{b // tokens_per_step} steps", {"max_thinking": b,
-                      "prompt_suffix": step_conditional(max(1, b // tokens_per_step))}, (None, b)) for b in budgets],
-        "CCC": [("short", {"max_thinking": "auto", "prompt_suffix": class_conditional("short")}, (None, None)),
-                ("long", {"max_thinking": "auto", "prompt_suffix": class_conditional("long")}, (None, None))],
-        "RS": [(f"{b}", {"max_thinking": b, "temperature": 1.0, "rejection_tries": rejection_tries}, (None, b))
-               for b in budgets],
+        "SCC": [
+            (
+                f"{b // tokens_per_step} steps",
+                {"max_thinking": "auto", "prompt_suffix": step_conditional(max(1, b // tokens_per_step))},
+                (None, b),
+            )
+            for b in budgets
+        ],
+        "SCC + BF": [
+            (
+                f"{b // tokens_per_step} steps",
+                {"max_thinking": b, "prompt_suffix": step_conditional(max(1, b // tokens_per_step))},
+                (None, b),
+            )
+            for b in budgets
+        ],
+        "CCC": [
+            ("short", {"max_thinking": "auto", "prompt_suffix": class_conditional("short")}, (None, None)),
+            ("long", {"max_thinking": "auto", "prompt_suffix": class_conditional("long")}, (None, None)),
+        ],
+        "RS": [
+            (f"{b}", {"max_thinking": b, "temperature": 1.0, "rejection_tries": rejection_tries}, (None, b))
+            for b in budgets
+        ],
     }
     runs = method_runs(params, benchmark, engine, methods)
     usage = runs.pop("none")[0]["thinking_tokens"]
@@ -265,8 +346,18 @@ def methods_table(runs: dict[str, list[dict]], paper=()):
     """One row per method: Control / Scaling / Performance / |A|, then the paper's rows."""
     import pandas as pd
 
-    rows = [{"method": m, **{k: v for k, v in tts_metrics(r, [(x["a_min"], x["a_max"]) for x in r]).items()}}
-            for m, r in runs.items()]
-    rows += [{"method": f"paper: {p.method}", "control": p.control, "scaling": p.scaling,
-              "performance": p.performance, "settings": p.n_budgets} for p in paper]
+    rows = [
+        {"method": m, **{k: v for k, v in tts_metrics(r, [(x["a_min"], x["a_max"]) for x in r]).items()}}
+        for m, r in runs.items()
+    ]
+    rows += [
+        {
+            "method": f"paper: {p.method}",
+            "control": p.control,
+            "scaling": p.scaling,
+            "performance": p.performance,
+            "settings": p.n_budgets,
+        }
+        for p in paper
+    ]
     return pd.DataFrame(rows).set_index("method").round(1)

@@ -35,9 +35,9 @@ from s1lib.errors import UserError
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
-MAX_CHARS = 1000           # a longer prediction is not an answer
-MAX_EXPONENT = 1e6         # 10^(10^6) is a million-digit integer: still quick; 10^(10^9) is not
-MAX_FACTORIAL = 1e4        # 10000! has ~36k digits: quick; (10^9)! is not
+MAX_CHARS = 1000  # a longer prediction is not an answer
+MAX_EXPONENT = 1e6  # 10^(10^6) is a million-digit integer: still quick; 10^(10^9) is not
+MAX_FACTORIAL = 1e4  # 10000! has ~36k digits: quick; (10^9)! is not
 _WORKERS = int(os.environ.get("S1LIB_GRADE_WORKERS", "2"))
 
 
@@ -109,8 +109,8 @@ def _balanced(text: str, start: int, opening: str, closing: str) -> str:
     for i in range(start, len(text)):
         depth += (text[i] == opening) - (text[i] == closing)
         if depth == 0:
-            return text[start + 1:i]
-    return text[start + 1:]
+            return text[start + 1 : i]
+    return text[start + 1 :]
 
 
 def _exponents(expr: str):
@@ -131,7 +131,7 @@ def _factorial_args(expr: str):
             for k in range(j - 1, -1, -1):
                 depth += (expr[k] == closing) - (expr[k] == opening)
                 if depth == 0:
-                    yield expr[k + 1:j - 1]
+                    yield expr[k + 1 : j - 1]
                     break
         else:
             yield re.search(r"[\d.]*$", expr[:j]).group(0)
@@ -209,8 +209,10 @@ def _schedule(gold: str, pred: str, timeout: float):
         return _get_pool().schedule(_verify, args=(gold, pred), timeout=timeout)
     except Exception as err:
         shutdown()
-        raise GradingError(f"the grading worker pool could not start ({type(err).__name__}: {err}); set "
-                           "S1LIB_GRADE_WORKERS=0 to grade in this process without a hard time limit") from err
+        raise GradingError(
+            f"the grading worker pool could not start ({type(err).__name__}: {err}); set "
+            "S1LIB_GRADE_WORKERS=0 to grade in this process without a hard time limit"
+        ) from err
 
 
 def _here(gold: str, pred: str, timeout: float) -> bool:

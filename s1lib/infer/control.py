@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-LONG = ("Answer after a long amount of thinking. If you feel like you are finished early, spend the extra time trying "
-        "to double-check your work until you are absolutely sure that you have the correct answer.")
+LONG = (
+    "Answer after a long amount of thinking. If you feel like you are finished early, spend the extra time trying "
+    "to double-check your work until you are absolutely sure that you have the correct answer."
+)
 SHORT = "Answer after a short amount of thinking. Do not spend excessive time double-checking your work."
 
 

@@ -57,7 +57,8 @@ class Forcing:
     validates again."""
 
     max_thinking: int | Literal["auto"] | None = Field(
-        "auto", description="max_tokens_thinking: a token budget, 'auto' (fill the context) or null (no cap)")
+        "auto", description="max_tokens_thinking: a token budget, 'auto' (fill the context) or null (no cap)"
+    )
     min_thinking: int = Field(0, ge=0, description="min_tokens_thinking: suppress the end of thinking until reached")
     ignore: int = Field(0, ge=0, description="thinking_n_ignore: how many times the end of thinking is ignored")
     ignore_str: str = Field("Wait", description="thinking_n_ignore_str: appended each time the end is ignored")
@@ -66,8 +67,9 @@ class Forcing:
     temperature: float = Field(0.0, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
     seed: int = 0
-    rejection_tries: int = Field(0, ge=0, description="rejection sampling: resample until thinking fits "
-                                 "(needs temperature > 0)")
+    rejection_tries: int = Field(
+        0, ge=0, description="rejection sampling: resample until thinking fits (needs temperature > 0)"
+    )
     think_start: str = THINK
     answer_start: str = ANSWER
     forced_answer: str = FORCED_ANSWER
@@ -167,14 +169,18 @@ class Sample:
     A sample carries its own sampling settings (`forcing.temperature`, `forcing.top_p`) and `seed`, and engines
     seed each sample on its own: its draws do not depend on which samples share its batch."""
 
-    def __init__(self, prompt_ids: list[int], forcing: Forcing, vocab: Vocab, budget: int | None,
-                 seed: int | None = None):
+    def __init__(
+        self, prompt_ids: list[int], forcing: Forcing, vocab: Vocab, budget: int | None, seed: int | None = None
+    ):
         self.forcing, self.vocab = forcing, vocab
         self.seed = forcing.seed if seed is None else seed
         self.budget = budget  # max thinking tokens; None = uncapped (then max_generation caps it)
         self.cap = budget if budget is not None else forcing.max_generation
         self.segment_id = 0  # increments whenever a generation segment ends; drivers watch it
-        self.segments: list[Segment] = [Segment("prompt", list(prompt_ids)), Segment("think_start", list(vocab.think_start))]
+        self.segments: list[Segment] = [
+            Segment("prompt", list(prompt_ids)),
+            Segment("think_start", list(vocab.think_start)),
+        ]
         self.ids: list[int] = list(prompt_ids) + list(vocab.think_start)
         self.prompt_len = len(prompt_ids)
         self.phase = Phase.THINK
@@ -189,8 +195,15 @@ class Sample:
             self._force_end()
 
     @classmethod
-    def answer_branch(cls, prompt_ids: list[int], thinking: list[tuple[str, list[int]]], natural: bool,
-                      forcing: Forcing, vocab: Vocab, budget: int | None) -> "Sample":
+    def answer_branch(
+        cls,
+        prompt_ids: list[int],
+        thinking: list[tuple[str, list[int]]],
+        natural: bool,
+        forcing: Forcing,
+        vocab: Vocab,
+        budget: int | None,
+    ) -> "Sample":
         """A sample whose thinking is given (segments of kind "model"/"ignore", e.g. a prefix of a longer run)
         and that only has its end delimiter appended and its answer left to generate."""
         s = cls(prompt_ids, forcing, vocab, budget=None)
@@ -208,8 +221,9 @@ class Sample:
         return s
 
     @classmethod
-    def at_end_attempt(cls, prompt_ids: list[int], thinking: list[int], forcing: Forcing, vocab: Vocab,
-                       budget: int | None) -> "Sample":
+    def at_end_attempt(
+        cls, prompt_ids: list[int], thinking: list[int], forcing: Forcing, vocab: Vocab, budget: int | None
+    ) -> "Sample":
         """A sample whose model thought `thinking` and then tried to end, before any ignore: it takes that end
         under its own settings (ignores it and appends its string, or enters the answer) and goes on from there.
         Greedy runs that differ only in what they do at an end think the same tokens up to it (`infer.sweep`)."""
@@ -347,12 +361,15 @@ class Sample:
     # -- results ----------------------------------------------------------------------------------------
     def result(self, tokenizer) -> "Generation":
         def text(kinds) -> str:
-            return tokenizer.decode([t for s in self.segments if s.kind in kinds for t in s.ids], skip_special_tokens=False)
+            return tokenizer.decode(
+                [t for s in self.segments if s.kind in kinds for t in s.ids], skip_special_tokens=False
+            )
 
         return Generation(
             text=text({"think_start", "model", "ignore", "end", "forced_end", "answer"}),
             thinking=text({"model", "ignore"}),
-            answer=text({"forced_end", "answer"}).split(self.forcing.answer_start, 1)[-1].lstrip("\n") if self.forced_end
+            answer=text({"forced_end", "answer"}).split(self.forcing.answer_start, 1)[-1].lstrip("\n")
+            if self.forced_end
             else text({"answer"}).lstrip("\n"),
             thinking_tokens=self.thinking_tokens,
             answer_tokens=self.answer_tokens,
@@ -360,8 +377,10 @@ class Sample:
             n_ignore_skipped=self.n_ignore_skipped,
             forced_end=self.forced_end,
             budget=self.budget,
-            token_ids=self.ids[self.prompt_len:],
-            segments=[(s.kind, tokenizer.decode(s.ids, skip_special_tokens=False)) for s in self.segments[1:] if s.ids],
+            token_ids=self.ids[self.prompt_len :],
+            segments=[
+                (s.kind, tokenizer.decode(s.ids, skip_special_tokens=False)) for s in self.segments[1:] if s.ids
+            ],
         )
 
 

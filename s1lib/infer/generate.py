@@ -27,8 +27,9 @@ class ContextError(UserError, ValueError):
     """A prompt or a thinking budget that does not fit the model's context."""
 
 
-def check_context(context: int | None, prompts: list[list[int]], budget: int | None, forcing: Forcing,
-                  vocab: Vocab) -> None:
+def check_context(
+    context: int | None, prompts: list[list[int]], budget: int | None, forcing: Forcing, vocab: Vocab
+) -> None:
     """Refuse, before any decoding, what would run past the model's context (the transformers engine would
     silently produce garbage there; vLLM refuses such a request)."""
     if not context:
@@ -36,16 +37,23 @@ def check_context(context: int | None, prompts: list[list[int]], budget: int | N
     delimiters = len(vocab.think_start) + len(vocab.newline) + len(vocab.forced_end)
     for i, p in enumerate(prompts, 1):
         if len(p) + delimiters + 1 > context:
-            raise ContextError(f"question {i}: its prompt is {len(p):,} tokens, which with the thinking delimiters "
-                               f"leaves no room in the model's context of {context:,} tokens; shorten the question")
+            raise ContextError(
+                f"question {i}: its prompt is {len(p):,} tokens, which with the thinking delimiters "
+                f"leaves no room in the model's context of {context:,} tokens; shorten the question"
+            )
     longest = max(len(p) for p in prompts)
     thinking = budget if budget is not None else forcing.max_generation
     if longest + delimiters + thinking > context:
-        what = (f"a thinking budget of {budget:,} tokens" if budget is not None
-                else f"uncapped thinking (max_generation {forcing.max_generation:,})")
-        raise ContextError(f"{what} after the longest prompt ({longest:,} tokens) needs "
-                           f"{longest + delimiters + thinking:,} tokens, more than the model's context of {context:,}; "
-                           f"lower --max-thinking / forcing.max_thinking (or max_generation, which 'auto' fills)")
+        what = (
+            f"a thinking budget of {budget:,} tokens"
+            if budget is not None
+            else f"uncapped thinking (max_generation {forcing.max_generation:,})"
+        )
+        raise ContextError(
+            f"{what} after the longest prompt ({longest:,} tokens) needs "
+            f"{longest + delimiters + thinking:,} tokens, more than the model's context of {context:,}; "
+            f"lower --max-thinking / forcing.max_thinking (or max_generation, which 'auto' fills)"
+        )
 
 
 SEED_STRIDE = 7_919  # question i of a job draws from seed + i * SEED_STRIDE
@@ -82,7 +90,9 @@ def build_samples(engine, questions: list[str], forcing: Forcing, seeds: list[in
     return [Sample(p, forcing, vocab, budget, seed=seed) for p, seed in zip(prompts, seeds, strict=True)]
 
 
-def run_samples(engine, questions: list[str], forcing: Forcing, progress: bool = False) -> tuple[list[Sample], list[int]]:
+def run_samples(
+    engine, questions: list[str], forcing: Forcing, progress: bool = False
+) -> tuple[list[Sample], list[int]]:
     """The finished `Sample`s (with rejection sampling applied) and how many tries each took."""
     return run_jobs(engine, [(questions, forcing)], progress)[0]
 
@@ -97,14 +107,20 @@ def run_jobs(engine, jobs: list[tuple], progress: bool = False) -> list[tuple[li
         if pooled:
             engine.run(pooled)
         for attempt in range(1, max((job[1].rejection_tries for job in jobs), default=0)):
-            redo = [(j, i) for j, job in enumerate(jobs) if attempt < job[1].rejection_tries
-                    for i, s in enumerate(samples[j]) if s.forced_end]
+            redo = [
+                (j, i)
+                for j, job in enumerate(jobs)
+                if attempt < job[1].rejection_tries
+                for i, s in enumerate(samples[j])
+                if s.forced_end
+            ]
             if not redo:
                 break
             for j, i in redo:
                 old = samples[j][i]
-                samples[j][i] = Sample(old.ids[:old.prompt_len], old.forcing, old.vocab, old.budget,
-                                       seed=old.seed + RETRY_STRIDE)
+                samples[j][i] = Sample(
+                    old.ids[: old.prompt_len], old.forcing, old.vocab, old.budget, seed=old.seed + RETRY_STRIDE
+                )
                 tries[j][i] += 1
             engine.run([samples[j][i] for j, i in redo])
         bar.update(len(pooled))
@@ -119,10 +135,15 @@ def make_engine(params, tokenizer=None):
         from s1lib.infer.vllm_engine import VLLMEngine
 
         return VLLMEngine(
-            resolve_model(params.model.name), tokenizer=params.model.tokenizer and resolve_model(params.model.tokenizer),
-            dtype=params.model.dtype, tensor_parallel_size=params.engine.tensor_parallel_size,
-            gpu_memory_utilization=params.engine.gpu_memory_utilization, max_model_len=params.engine.max_model_len,
-            enforce_eager=params.engine.enforce_eager, seed=params.forcing.seed, driver=params.engine.vllm_driver,
+            resolve_model(params.model.name),
+            tokenizer=params.model.tokenizer and resolve_model(params.model.tokenizer),
+            dtype=params.model.dtype,
+            tensor_parallel_size=params.engine.tensor_parallel_size,
+            gpu_memory_utilization=params.engine.gpu_memory_utilization,
+            max_model_len=params.engine.max_model_len,
+            enforce_eager=params.engine.enforce_eager,
+            seed=params.forcing.seed,
+            driver=params.engine.vllm_driver,
         )
     from s1lib.infer.hf import HFEngine
 

@@ -59,8 +59,11 @@ def share_prefixes(seqs: list[list[int]]) -> tuple[list[int], list[tuple[int, in
     anchors: list[int] = []
     shared: list[tuple[int, int]] = [(0, 0)] * len(seqs)
     for r in sorted(range(len(seqs)), key=lambda r: -len(seqs[r])):
-        best = max(((a, min(common_prefix(seqs[anchors[a]], seqs[r]), len(seqs[r]) - 1))
-                    for a in range(len(anchors))), key=lambda pair: pair[1], default=(0, 0))
+        best = max(
+            ((a, min(common_prefix(seqs[anchors[a]], seqs[r]), len(seqs[r]) - 1)) for a in range(len(anchors))),
+            key=lambda pair: pair[1],
+            default=(0, 0),
+        )
         if anchors and len(seqs[r]) - 1 - best[1] <= MAX_UNSHARED:  # the longest row is always an anchor
             shared[r] = best
         else:
@@ -82,8 +85,14 @@ def grouped_sdpa(module, query, key, value, attention_mask, **kwargs):
         output = single_query_attention(query, key, value, attention_mask, kwargs.get("scaling"))
     else:
         output = torch.nn.functional.scaled_dot_product_attention(
-            query, key, value, attn_mask=attention_mask, dropout_p=kwargs.get("dropout", 0.0),
-            scale=kwargs.get("scaling"), enable_gqa=True)
+            query,
+            key,
+            value,
+            attn_mask=attention_mask,
+            dropout_p=kwargs.get("dropout", 0.0),
+            scale=kwargs.get("scaling"),
+            enable_gqa=True,
+        )
     return output.transpose(1, 2).contiguous(), None
 
 
@@ -170,8 +179,9 @@ class HFEngine:
 
     @torch.inference_mode()
     def _run_batch(self, batch: list[Sample]) -> None:
-        generators = {id(s): torch.Generator(device="cpu").manual_seed(s.seed)
-                      for s in batch if s.forcing.temperature > 0}
+        generators = {
+            id(s): torch.Generator(device="cpu").manual_seed(s.seed) for s in batch if s.forcing.temperature > 0
+        }
         rows = list(batch)
         cache, mask, logits = self._prefill(rows)
         fed = [len(s.ids) for s in rows]
@@ -193,7 +203,11 @@ class HFEngine:
                 index = torch.tensor(live, device=self.device)
                 cache.batch_select_indices(index)
                 mask = mask[live]
-                rows, fed, next_tokens = [rows[r] for r in live], [fed[r] for r in live], [next_tokens[r] for r in live]
+                rows, fed, next_tokens = (
+                    [rows[r] for r in live],
+                    [fed[r] for r in live],
+                    [next_tokens[r] for r in live],
+                )
                 live = list(range(len(rows)))
             column = torch.zeros((len(rows), 1), dtype=torch.long)
             column[live] = 1
@@ -202,7 +216,8 @@ class HFEngine:
                 input_ids=torch.tensor(next_tokens, device=self.device)[:, None],
                 attention_mask=mask.to(self.device),
                 position_ids=(mask.sum(-1, keepdim=True) - 1).to(self.device),
-                past_key_values=cache, use_cache=True,
+                past_key_values=cache,
+                use_cache=True,
             )
             cache, logits = out.past_key_values, out.logits[:, -1, :].float()
 
@@ -214,8 +229,13 @@ class HFEngine:
         takes a copy of those keys and values, and one more forward pass feeds every row the ids it does not share."""
         anchors, shared = share_prefixes([s.ids for s in rows])
         first = left_pad([rows[a].ids[:-1] for a in anchors], self.pad_id)
-        out = self.model(input_ids=first.ids.to(self.device), attention_mask=first.mask.to(self.device),
-                         position_ids=first.positions.to(self.device), use_cache=True, logits_to_keep=1)
+        out = self.model(
+            input_ids=first.ids.to(self.device),
+            attention_mask=first.mask.to(self.device),
+            position_ids=first.positions.to(self.device),
+            use_cache=True,
+            logits_to_keep=1,
+        )
         width = max(n for _, n in shared)
         layers = []
         for keys, values in ((layer.keys, layer.values) for layer in out.past_key_values.layers):
@@ -233,9 +253,14 @@ class HFEngine:
             kept[r, width - n :] = 1
         mask = torch.cat([kept, rest.mask], dim=1)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, width:]
-        out = self.model(input_ids=rest.ids.to(self.device), attention_mask=mask.to(self.device),
-                         position_ids=positions.to(self.device), past_key_values=cache, use_cache=True,
-                         logits_to_keep=1)
+        out = self.model(
+            input_ids=rest.ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            position_ids=positions.to(self.device),
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
         return out.past_key_values, mask, out.logits[:, -1, :].float()
 
     def _pick(self, logits: torch.Tensor, sample: Sample, generator: torch.Generator | None) -> int:

@@ -17,8 +17,9 @@ from s1lib.infer.forcing import Forcing, Vocab
 Complete = Callable[[list[int], int, int, frozenset[int]], list[int]]
 
 
-def reference_generate(complete: Complete, vocab: Vocab, prompt_ids: list[int], forcing: Forcing,
-                       budget: int | None) -> tuple[list[int], int, bool]:
+def reference_generate(
+    complete: Complete, vocab: Vocab, prompt_ids: list[int], forcing: Forcing, budget: int | None
+) -> tuple[list[int], int, bool]:
     """(token ids after the prompt, ignores applied, forced end)."""
     cap = budget if budget is not None else forcing.max_generation
     head = list(prompt_ids) + list(vocab.think_start)
@@ -57,11 +58,17 @@ def hf_complete(model, pad_id: int) -> Complete:
     from transformers import GenerationConfig
 
     def complete(ids, max_new, min_new, stop_ids):
-        config = GenerationConfig(do_sample=False, max_new_tokens=max_new, min_new_tokens=min_new,
-                                  eos_token_id=sorted(stop_ids), pad_token_id=pad_id)
+        config = GenerationConfig(
+            do_sample=False,
+            max_new_tokens=max_new,
+            min_new_tokens=min_new,
+            eos_token_id=sorted(stop_ids),
+            pad_token_id=pad_id,
+        )
         with torch.inference_mode():
-            out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                                 generation_config=config)
-        return out[0, len(ids):].tolist()
+            out = model.generate(
+                torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long), generation_config=config
+            )
+        return out[0, len(ids) :].tolist()
 
     return complete

@@ -59,21 +59,24 @@ def forcing_from_args(args: dict | None) -> Forcing | None:
     misspelt = {k: difflib.get_close_matches(k, SETTINGS, n=1, cutoff=0.8) for k in unknown}
     misspelt = {k: m[0] for k, m in misspelt.items() if m}
     if misspelt:  # no setting named right, but one named almost right: refuse rather than run unforced
-        raise ForcingError("; ".join(f"unknown budget-forcing setting {k!r} (did you mean {m!r}?)"
-                                     for k, m in misspelt.items()))
+        raise ForcingError(
+            "; ".join(f"unknown budget-forcing setting {k!r} (did you mean {m!r}?)" for k, m in misspelt.items())
+        )
     if not any(k in args for k in SETTINGS):
         return None
     if unknown:
-        raise ForcingError(f"unknown budget-forcing setting(s) {', '.join(map(repr, unknown))}; "
-                           f"known: {', '.join(SETTINGS)}")
+        raise ForcingError(
+            f"unknown budget-forcing setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(SETTINGS)}"
+        )
     values = dict(args)
     if isinstance(values.get("max_thinking"), str) and values["max_thinking"].lower() in NONE:
         values["max_thinking"] = None
     try:
         return Forcing(**values)
     except ValidationError as err:
-        raise ForcingError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                                     for e in err.errors())) from None
+        raise ForcingError(
+            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in err.errors())
+        ) from None
 
 
 def streamable(forcing: Forcing, vocab: Vocab) -> bool:
@@ -86,7 +89,7 @@ def streamable(forcing: Forcing, vocab: Vocab) -> bool:
 def stream_for(prompt: list[int], forcing: Forcing, vocab: Vocab) -> "Stream":
     """A stream for a request whose prompt may or may not already end with the think delimiter."""
     think = list(vocab.think_start)
-    has_think = len(prompt) >= len(think) and prompt[len(prompt) - len(think):] == think
+    has_think = len(prompt) >= len(think) and prompt[len(prompt) - len(think) :] == think
     question = prompt[: len(prompt) - len(think)] if has_think else list(prompt)
     if forcing.max_thinking == "auto":
         budget = auto_budget(forcing, vocab, [len(question)])

@@ -90,8 +90,15 @@ def _prefix(segments: list[tuple[str, list[int]]], cut: Cut) -> list[tuple[str, 
     return out
 
 
-def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[int], base: Forcing = Forcing(),
-          progress: bool = False, stop_after: list[int] = ()) -> dict[tuple, list[Generation]]:
+def sweep(
+    engine,
+    questions: list[str],
+    budgets: list[int | str],
+    ignores: list[int],
+    base: Forcing = Forcing(),
+    progress: bool = False,
+    stop_after: list[int] = (),
+) -> dict[tuple, list[Generation]]:
     """{(budget, ignore count): one `Generation` per question} for every combination, from one long greedy run,
     plus {("stop after", k): ...} for each k in `stop_after` (at the largest budget). Budgets may include 'auto'
     (resolved over `questions` as the harness does)."""
@@ -109,21 +116,26 @@ def sweep(engine, questions: list[str], budgets: list[int | str], ignores: list[
     chosen: dict[tuple[int | str, int], list[tuple[int, Cut]]] = {}
     for i, (sample, prompt) in enumerate(zip(long_runs, prompts)):
         segments, attempts = end_attempts(sample)
-        settings = [(b, k, budget, cut_for(attempts, budget, k, len(vocab.ignore)))
-                    for b, budget in resolved.items() for k in ignores]
+        settings = [
+            (b, k, budget, cut_for(attempts, budget, k, len(vocab.ignore)))
+            for b, budget in resolved.items()
+            for k in ignores
+        ]
         settings += [("stop after", k, top, stop_cut(attempts, top, k, len(vocab.ignore))) for k in stop_after]
         for b, k, budget, cut in settings:
             chosen.setdefault((b, k), []).append((i, cut))
             if (i, cut) not in branches:
                 setting = replace(base, max_thinking=budget, ignore=k)
-                branches[(i, cut)] = Sample.answer_branch(prompt, _prefix(segments, cut),
-                                                          cut.natural, setting, vocab, budget)
+                branches[(i, cut)] = Sample.answer_branch(
+                    prompt, _prefix(segments, cut), cut.natural, setting, vocab, budget
+                )
     engine.run(list(branches.values()))
     return {key: [branches[pick].result(tok) for pick in picks] for key, picks in chosen.items()}
 
 
-def string_sweep(engine, questions: list[str], strings: list[str], ignore: int, base: Forcing = Forcing(),
-                 progress: bool = False) -> dict[str | None, list[Generation]]:
+def string_sweep(
+    engine, questions: list[str], strings: list[str], ignore: int, base: Forcing = Forcing(), progress: bool = False
+) -> dict[str | None, list[Generation]]:
     """{None: no extrapolation (no ignores)} and {string: `ignore` ignored ends, each followed by the string} for
     every string, one `Generation` per question.
 

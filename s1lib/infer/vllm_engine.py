@@ -62,9 +62,18 @@ def fresh(s: Sample) -> bool:
 class VLLMEngine:
     name = "vllm"
 
-    def __init__(self, model_path: str, tokenizer: str | None = None, dtype: str = "float32",
-                 tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9, max_model_len: int | None = None,
-                 enforce_eager: bool = False, seed: int = 0, driver: str = "processor"):
+    def __init__(
+        self,
+        model_path: str,
+        tokenizer: str | None = None,
+        dtype: str = "float32",
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        enforce_eager: bool = False,
+        seed: int = 0,
+        driver: str = "processor",
+    ):
         if driver not in DRIVERS:
             raise UserError(f"vLLM driver {driver!r}: choose one of {', '.join(DRIVERS)}")
         self.driver = driver
@@ -80,18 +89,29 @@ class VLLMEngine:
 
             problem = processor_problem(AutoTokenizer.from_pretrained(tokenizer or model_path))
             if problem:
-                warnings.warn(f"budget forcing runs by resubmission (one request per segment), not in one pass: "
-                              f"{problem}", stacklevel=2)
+                warnings.warn(
+                    f"budget forcing runs by resubmission (one request per segment), not in one pass: {problem}",
+                    stacklevel=2,
+                )
                 self.driver = "resubmit"
         self.llm = LLM(
-            model=model_path, tokenizer=tokenizer or model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
-            gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len, enforce_eager=enforce_eager,
-            enable_prefix_caching=True, seed=seed, logits_processors=self._processors(),
+            model=model_path,
+            tokenizer=tokenizer or model_path,
+            dtype=dtype,
+            tensor_parallel_size=tensor_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_model_len=max_model_len,
+            enforce_eager=enforce_eager,
+            enable_prefix_caching=True,
+            seed=seed,
+            logits_processors=self._processors(),
         )
         self.tokenizer = self.llm.get_tokenizer()
         self.context_length = self.llm.llm_engine.model_config.max_model_len
         self.runner = runner_of(self.llm)
-        self.has_processor = self.driver == "processor"  # switching `driver` later cannot load it into a running engine
+        self.has_processor = (
+            self.driver == "processor"
+        )  # switching `driver` later cannot load it into a running engine
 
     def _processors(self) -> list:
         if self.driver != "processor":
@@ -114,14 +134,21 @@ class VLLMEngine:
         mine = [s for s in todo if fresh(s) and streamable(s.forcing, s.vocab)]
         if not mine:
             return todo
-        params = [SamplingParams(
-            max_tokens=self._room(s), temperature=s.forcing.temperature, top_p=s.forcing.top_p,
-            seed=None if s.forcing.temperature == 0 else s.seed, stop_token_ids=sorted(s.vocab.answer_stop_ids),
-            skip_special_tokens=False, spaces_between_special_tokens=False, detokenize=False,
-            extra_args=request_args(s.forcing, s.budget),
-        ) for s in mine]
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s.ids)) for s in mine], params,
-                                    use_tqdm=False)
+        params = [
+            SamplingParams(
+                max_tokens=self._room(s),
+                temperature=s.forcing.temperature,
+                top_p=s.forcing.top_p,
+                seed=None if s.forcing.temperature == 0 else s.seed,
+                stop_token_ids=sorted(s.vocab.answer_stop_ids),
+                skip_special_tokens=False,
+                spaces_between_special_tokens=False,
+                detokenize=False,
+                extra_args=request_args(s.forcing, s.budget),
+            )
+            for s in mine
+        ]
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s.ids)) for s in mine], params, use_tqdm=False)
         for s, out in zip(mine, outputs):
             replay(Stream(s), list(out.outputs[0].token_ids))
         return [s for s in todo if not s.done]
@@ -140,10 +167,16 @@ class VLLMEngine:
         seqs = s.vocab.stop_seqs if s.phase is Phase.THINK else s.vocab.answer_stop_seqs
         multi = [self.tokenizer.decode(q) for q in seqs]
         return SamplingParams(
-            max_tokens=s.max_new, min_tokens=s.min_new, stop_token_ids=sorted(s.stop_ids), stop=multi or None,
-            include_stop_str_in_output=True, temperature=s.forcing.temperature, top_p=s.forcing.top_p,
+            max_tokens=s.max_new,
+            min_tokens=s.min_new,
+            stop_token_ids=sorted(s.stop_ids),
+            stop=multi or None,
+            include_stop_str_in_output=True,
+            temperature=s.forcing.temperature,
+            top_p=s.forcing.top_p,
             seed=None if s.forcing.temperature == 0 else s.seed + len(s.ids),
-            skip_special_tokens=False, spaces_between_special_tokens=False,
+            skip_special_tokens=False,
+            spaces_between_special_tokens=False,
         )
 
     def _run_resubmitted(self, todo: list[Sample]) -> None:

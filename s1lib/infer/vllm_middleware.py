@@ -52,8 +52,12 @@ class CheckForcingSettings:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if (scope["type"] != "http" or scope.get("method") != "POST" or not scope["path"].endswith(PATHS)
-                or not authorized(scope)):
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "POST"
+            or not scope["path"].endswith(PATHS)
+            or not authorized(scope)
+        ):
             return await self.app(scope, receive, send)
         received, body = [], b""
         while True:  # the whole body, kept to hand to vLLM unchanged

@@ -45,8 +45,10 @@ except ImportError:
 
 INTERFACES = tuple(i for i in (V1Interface, V2Interface) if i is not None)
 if not INTERFACES:
-    raise ImportError("this vLLM offers neither logits-processor interface the budget-forcing processor implements "
-                      "(vllm.v1.sample.logits_processor, vllm.v1.worker.gpu.sample.logits_processor)")
+    raise ImportError(
+        "this vLLM offers neither logits-processor interface the budget-forcing processor implements "
+        "(vllm.v1.sample.logits_processor, vllm.v1.worker.gpu.sample.logits_processor)"
+    )
 
 GREEDY = 1e-5  # vLLM samples greedily below this temperature
 logger = logging.getLogger(__name__)
@@ -94,8 +96,10 @@ class Steering:
         self.rows: dict[int, Row] = {}
         self._vocabs: dict[Forcing, tuple[Vocab, torch.Tensor]] = {}
         if not streamable(Forcing(), self.vocab(Forcing())[0]):
-            raise ForcingError(f"{config.tokenizer}: the thinking stops {Forcing().stops} are not single tokens in "
-                               "this tokenizer, so the processor cannot decide them; use the resubmission driver")
+            raise ForcingError(
+                f"{config.tokenizer}: the thinking stops {Forcing().stops} are not single tokens in "
+                "this tokenizer, so the processor cannot decide them; use the resubmission driver"
+            )
 
     def vocab(self, forcing: Forcing) -> tuple[Vocab, torch.Tensor]:
         if forcing not in self._vocabs:
@@ -206,8 +210,10 @@ class V2Steering(Steering):
     def __init__(self, vllm_config, req_states):
         super().__init__(vllm_config, req_states.device)
         if getattr(vllm_config, "speculative_config", None) is not None:
-            raise ForcingError("the budget-forcing processor decides one token per request and step; speculative "
-                               "decoding proposes several: turn it off, or use the resubmission driver")
+            raise ForcingError(
+                "the budget-forcing processor decides one token per request and step; speculative "
+                "decoding proposes several: turn it off, or use the resubmission driver"
+            )
         self.req_states = req_states
         self.pending: dict[int, tuple] = {}  # slot -> (Forcing, SamplingParams) of a request whose row is not built
 
@@ -222,9 +228,11 @@ class V2Steering(Steering):
 
     def apply(self, logits: torch.Tensor, ctx) -> torch.Tensor:
         prefill_len = self.req_states.prefill_len.np
-        live = [(i, int(slot)) for i, slot in enumerate(ctx.idx_mapping_np)
-                if (slot in self.rows or slot in self.pending)
-                and ctx.seq_lens_upper_bound_np[i] >= prefill_len[slot]]  # a prefill chunk's sample is discarded
+        live = [
+            (i, int(slot))
+            for i, slot in enumerate(ctx.idx_mapping_np)
+            if (slot in self.rows or slot in self.pending) and ctx.seq_lens_upper_bound_np[i] >= prefill_len[slot]
+        ]  # a prefill chunk's sample is discarded
         if not live:
             return logits
         newest = ctx.input_ids[[i for i, _ in live]].tolist()  # one device read per step
@@ -262,7 +270,8 @@ class BudgetForcingProcessor(*INTERFACES):
             raise ForcingError(
                 "budget forcing cannot be combined with structured output (response_format, structured_outputs): "
                 "the grammar refuses the text budget forcing writes (the end of thinking, the ignore string, "
-                "'Final Answer:'). Send one of the two: drop vllm_xargs, or ask for the format in the prompt")
+                "'Final Answer:'). Send one of the two: drop vllm_xargs, or ask for the format in the prompt"
+            )
 
     def __init__(self, vllm_config, *runner_args):
         if len(runner_args) == 2:  # V1: (device, is_pin_memory)

@@ -72,8 +72,11 @@ class S1ReasoningParser(ReasoningParser):
         thinking = ids[start:end]
         forced = ids[end + len(self.answer_ids) : end + len(self.answer_ids) + len(self.forced_ids)] == self.forced_ids
         n = len(self.newline_ids)
-        if (forced and thinking[-n:] == self.newline_ids
-                and not (len(thinking) > n and thinking[-n - 1] in self.ends_with_newline)):
+        if (
+            forced
+            and thinking[-n:] == self.newline_ids
+            and not (len(thinking) > n and thinking[-n - 1] in self.ends_with_newline)
+        ):
             return len(thinking) - n
         return len(thinking)
 
@@ -96,8 +99,9 @@ class S1ReasoningParser(ReasoningParser):
         reasoning, content = self._parts(model_output)
         return reasoning.strip("\n") or None, content or None
 
-    def extract_reasoning_streaming(self, previous_text, current_text, delta_text, previous_token_ids,
-                                    current_token_ids, delta_token_ids) -> DeltaMessage | None:
+    def extract_reasoning_streaming(
+        self, previous_text, current_text, delta_text, previous_token_ids, current_token_ids, delta_token_ids
+    ) -> DeltaMessage | None:
         before, now = self._parts(previous_text), self._parts(current_text)
         reasoning, content = now[0][len(before[0]) :], now[1][len(before[1]) :]
         if not reasoning and not content:

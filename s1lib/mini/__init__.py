@@ -14,7 +14,13 @@ not a claim about emergent reasoning.
     study = study_params(params, model)        # the profile, pointed at this model and the held-out questions
 """
 
-from s1lib.mini.study import (BENCHMARK, ensure_model, held_out_questions, study_params, training_params,
-                              write_training_set)
+from s1lib.mini.study import (
+    BENCHMARK,
+    ensure_model,
+    held_out_questions,
+    study_params,
+    training_params,
+    write_training_set,
+)
 
 __all__ = ["BENCHMARK", "ensure_model", "held_out_questions", "study_params", "training_params", "write_training_set"]

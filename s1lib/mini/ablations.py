@@ -26,8 +26,13 @@ from s1lib.params import with_model
 from s1lib.paths import runs_dir, write_jsonl_if_changed
 
 BENCHMARK = "mini-pool"
-ARMS = {"1K-random": "random", "1K-diverse": "diverse", "1K-longest": "longest", "full pool": "full",
-        "s1K-mini": "s1k"}
+ARMS = {
+    "1K-random": "random",
+    "1K-diverse": "diverse",
+    "1K-longest": "longest",
+    "full pool": "full",
+    "s1K-mini": "s1k",
+}
 REFERENCE = "s1K-mini"
 SETTINGS = {"no forcing": NO_FORCING, "budget forcing": {}}
 TABLE2 = {"budget forcing": {}}  # the paper evaluates Table 2's models with budget forcing only
@@ -80,8 +85,9 @@ def ensure_reference_model(params, progress: bool = True) -> Path:
     return train_arms(params, {REFERENCE: arms[REFERENCE]}, progress)[REFERENCE]
 
 
-def evaluate_arms(params, models: dict[str, str | Path], progress: bool = True,
-                  settings: dict[str, dict] = SETTINGS) -> list[dict]:
+def evaluate_arms(
+    params, models: dict[str, str | Path], progress: bool = True, settings: dict[str, dict] = SETTINGS
+) -> list[dict]:
     """Every model in every setting (default: with and without budget forcing) on the test set; `base` is the
     untrained model."""
     labelled = {"base": params.mini_pool.model, **{k: str(v) for k, v in models.items()}}
@@ -93,12 +99,16 @@ def label(params) -> str:
     from s1lib.notebook import SMALL_PROFILES
 
     spec = params.mini_pool
-    size = (f"generated pool of {spec.n_pool} rows, subset arms of {spec.n} rows trained {spec.train.max_steps} "
-            f"steps (the full pool {arm_params(params, 'full pool').train.max_steps}), "
-            f"{len(evaluation_questions(spec))} test questions")
+    size = (
+        f"generated pool of {spec.n_pool} rows, subset arms of {spec.n} rows trained {spec.train.max_steps} "
+        f"steps (the full pool {arm_params(params, 'full pool').train.max_steps}), "
+        f"{len(evaluation_questions(spec))} test questions"
+    )
     if params.profile in SMALL_PROFILES:
-        return (f"Smoke run ({size}): it shows that the study runs, not its result; `make reproduce PROFILE=mini` "
-                "runs it at size.")
+        return (
+            f"Smoke run ({size}): it shows that the study runs, not its result; `make reproduce PROFILE=mini` "
+            "runs it at size."
+        )
     return f"{params.profile} profile: {size}"
 
 
@@ -111,9 +121,13 @@ def compute(models: dict[str, Path]):
         manifest = json.loads((Path(final) / "manifest.json").read_text())
         examples = manifest["steps"] * manifest["train"]["global_batch_size"]
         records = [json.loads(line) for line in (Path(final).parent / "log.jsonl").read_text().splitlines()]
-        rows[arm] = {"rows": manifest["n_examples"], "steps": manifest["steps"], "examples seen": examples,
-                     "epochs": round(examples / manifest["n_examples"], 2),
-                     "wall seconds": round(sum(r.get("train_runtime", 0) for r in records), 1)}
+        rows[arm] = {
+            "rows": manifest["n_examples"],
+            "steps": manifest["steps"],
+            "examples seen": examples,
+            "epochs": round(examples / manifest["n_examples"], 2),
+            "wall seconds": round(sum(r.get("train_runtime", 0) for r in records), 1),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     if REFERENCE in table.index:
         table["compute vs s1K-mini"] = (table["examples seen"] / table.loc[REFERENCE, "examples seen"]).round(2)
@@ -133,8 +147,7 @@ def defects(arms: dict[str, Selection]):
     """Planted defects that reached each arm's training set."""
     import pandas as pd
 
-    counts = {arm: Counter(defect_of(r) or "none" for r in sel.rows)
-              for arm, sel in arms.items()}
+    counts = {arm: Counter(defect_of(r) or "none" for r in sel.rows) for arm, sel in arms.items()}
     return pd.DataFrame(counts).T.fillna(0).astype(int)
 
 
@@ -179,8 +192,10 @@ def run(params, progress: bool = True) -> Study:
 
 def differences(results: list[dict], setting: str = "budget forcing") -> dict[str, dict]:
     """Each model's accuracy and its paired-bootstrap difference from s1K-mini (points, 95% interval)."""
-    return {d["model"]: {k: d[k] for k in ("accuracy", "diff", "ci_low", "ci_high", "n")}
-            for d in paired_differences(results, REFERENCE, setting)}
+    return {
+        d["model"]: {k: d[k] for k in ("accuracy", "diff", "ci_low", "ci_high", "n")}
+        for d in paired_differences(results, REFERENCE, setting)
+    }
 
 
 def table(results: list[dict]):
@@ -206,8 +221,9 @@ def verdict(study: Study, setting: str = "budget forcing") -> dict[str, bool]:
     examples = compute(study.models)["examples seen"]
     # the differences are arm - s1K-mini, so s1K-mini beating an arm is a negative difference
     return {
-        "beats 1K-random by >= 10 points, interval above 0":
-            bool(d["1K-random"]["diff"] <= -10 and d["1K-random"]["ci_high"] < 0),
+        "beats 1K-random by >= 10 points, interval above 0": bool(
+            d["1K-random"]["diff"] <= -10 and d["1K-random"]["ci_high"] < 0
+        ),
         "beats 1K-diverse": bool(d["1K-diverse"]["diff"] < 0),
         "beats 1K-longest": bool(d["1K-longest"]["diff"] < 0),
         "within 5 points of the full pool": bool(abs(d["full pool"]["diff"]) <= 5),

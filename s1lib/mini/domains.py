@@ -2,9 +2,9 @@
 
 Every problem is solved by a procedure written out step by step (a running count, a running sum, a digit-by-digit
 comparison, ...), so a worked trace's length grows with its level. `Problem.brief` is the other kind of trace: the
-answer at a glance, which is how a teacher answers most easy problems (`s1lib.mini.pool` decides which by level). Questions open with a short instruction followed by the problem's
-values, and have at least 8 words, so word 8-gram decontamination sees every question and an 8-gram is shared only
-by questions that share several values in a row.
+answer at a glance, which is how a teacher answers most easy problems (`s1lib.mini.pool` decides which by level).
+Questions open with a short instruction followed by the problem's values, and have at least 8 words, so word 8-gram
+decontamination sees every question and an 8-gram is shared only by questions that share several values in a row.
 """
 
 from __future__ import annotations
@@ -117,6 +117,10 @@ def evens(rng: random.Random, level: int) -> Problem:
 
 
 DOMAINS: dict[str, Callable[[random.Random, int], Problem]] = {
-    "letters": letters, "digit-sum": digit_sum, "running-total": running_total, "largest": largest,
-    "compare": compare, "evens": evens,
+    "letters": letters,
+    "digit-sum": digit_sum,
+    "running-total": running_total,
+    "largest": largest,
+    "compare": compare,
+    "evens": evens,
 }

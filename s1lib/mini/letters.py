@@ -108,10 +108,19 @@ def training_rows(mini) -> list[dict]:
     rows = []
     for item in items(mini, "train"):
         thinking, answer = trace(rng, item, mini.wait_fraction, mini.guess_accuracy)
-        rows.append({"question": item.question, "thinking_trajectories": [thinking], "attempt": str(answer),
-                     "solution": str(item.count), "source_type": "mini-letters", "cot_type": "count",
-                     "metadata": json.dumps({"letter": item.letter, "text": item.text,
-                                             "recounts": RECOUNT_INTRO in thinking})})
+        rows.append(
+            {
+                "question": item.question,
+                "thinking_trajectories": [thinking],
+                "attempt": str(answer),
+                "solution": str(item.count),
+                "source_type": "mini-letters",
+                "cot_type": "count",
+                "metadata": json.dumps(
+                    {"letter": item.letter, "text": item.text, "recounts": RECOUNT_INTRO in thinking}
+                ),
+            }
+        )
     return rows
 
 
@@ -119,5 +128,8 @@ def trace_stats(rows: list[dict]) -> dict:
     """What the training traces teach: how many re-check, and how often a quick guess alone is right."""
     recounts = [json.loads(r["metadata"])["recounts"] for r in rows]
     quick = [r["attempt"] == r["solution"] for r, again in zip(rows, recounts) if not again]
-    return {"traces": len(rows), "re-check after Wait": sum(recounts),
-            "quick guess right": sum(quick) / len(quick) if quick else float("nan")}
+    return {
+        "traces": len(rows),
+        "re-check after Wait": sum(recounts),
+        "quick guess right": sum(quick) / len(quick) if quick else float("nan"),
+    }

@@ -51,12 +51,21 @@ def held_out_problems(spec) -> list[Problem]:
 
 def evaluation_questions(spec) -> list[Question]:
     """The held-out problems as evaluation questions (benchmark `mini-pool`), ids `<domain>-<level>-<i>`."""
-    return [Question(f"{p.domain}-{p.level}-{i}", p.question, str(p.answer), "integer",
-                     {"domain": p.domain, "level": p.level}) for i, p in enumerate(held_out_problems(spec))]
+    return [
+        Question(
+            f"{p.domain}-{p.level}-{i}", p.question, str(p.answer), "integer", {"domain": p.domain, "level": p.level}
+        )
+        for i, p in enumerate(held_out_problems(spec))
+    ]
 
 
-def row(problem: Problem, defect: str | None = None, attempt: int | None = None, trace: str | None = None,
-        question: str | None = None) -> dict:
+def row(
+    problem: Problem,
+    defect: str | None = None,
+    attempt: int | None = None,
+    trace: str | None = None,
+    question: str | None = None,
+) -> dict:
     attempt = problem.answer if attempt is None else attempt
     return {
         "question": question or problem.question,
@@ -74,7 +83,9 @@ def row(problem: Problem, defect: str | None = None, attempt: int | None = None,
 def wrong(rng: random.Random, problem: Problem, worked: bool) -> dict:
     attempt = problem.answer + rng.choice((-2, -1, 1, 2))
     trace = problem.trace() if worked else problem.brief()
-    return row(problem, "wrong answer", attempt, trace.replace(f"answer is {problem.answer}.", f"answer is {attempt}."))
+    return row(
+        problem, "wrong answer", attempt, trace.replace(f"answer is {problem.answer}.", f"answer is {attempt}.")
+    )
 
 
 def artefact(rng: random.Random, problem: Problem) -> dict:
@@ -109,8 +120,9 @@ def pool_rows(spec, test: list[Problem]) -> list[dict]:
     rows += [row(p, "test overlap") for p in rng.sample(test, min(n_overlap, len(test)))]
     rng.shuffle(rows)
     for original in sorted(rng.sample(range(len(rows)), n_duplicates), reverse=True):
-        copy = dict(rows[original], metadata=json.dumps({**json.loads(rows[original]["metadata"]),
-                                                         "defect": "duplicate"}))
+        copy = dict(
+            rows[original], metadata=json.dumps({**json.loads(rows[original]["metadata"]), "defect": "duplicate"})
+        )
         rows.insert(rng.randint(original + 1, len(rows)), copy)  # after its original, so the copy is the one dropped
     return rows
 

@@ -14,8 +14,10 @@ BENCHMARK = "mini-letters"
 
 
 def held_out_questions(mini) -> list[Question]:
-    return [Question(item.id, item.question, str(item.count), "integer", {"letter": item.letter, "text": item.text})
-            for item in items(mini, "test")]
+    return [
+        Question(item.id, item.question, str(item.count), "integer", {"letter": item.letter, "text": item.text})
+        for item in items(mini, "test")
+    ]
 
 
 def write_training_set(params) -> Path:
@@ -40,8 +42,10 @@ def study_params(params, model: str | Path | None = None, benchmark: str = BENCH
     """The profile for a miniature study: pointed at `model` (default: the profile's) and the miniature `benchmark`
     (mini-letters, or Table 2's mini-pool), with that study's forcing and the miniatures' precision and batch."""
     forcing = {"mini-letters": params.mini.forcing, "mini-pool": params.mini_pool.forcing}[benchmark]
-    return with_model(params, model or params.model.name, tokenizer=None, dtype=params.mini.dtype).model_copy(update={
-        "forcing": forcing,
-        "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
-        "eval": params.eval.model_copy(update={"benchmarks": [benchmark]}),
-    })
+    return with_model(params, model or params.model.name, tokenizer=None, dtype=params.mini.dtype).model_copy(
+        update={
+            "forcing": forcing,
+            "engine": params.engine.model_copy(update={"batch_size": params.mini.batch_size}),
+            "eval": params.eval.model_copy(update={"benchmarks": [benchmark]}),
+        }
+    )

@@ -49,8 +49,10 @@ def load_rows(subset: str, profile: str) -> list[dict]:
         return check_rows(rows, TRAINING_SCHEMA, f"training subset {path}", lines)
     if subset in POOLS:
         return check_rows(load_pool(subset), TRAINING_SCHEMA, f"training pool '{subset}'")
-    raise DataError(f"training subset '{subset}': no such file, no {path}, and not a pool ({', '.join(POOLS)}). "
-                    f"Run notebooks/02_data_selection.ipynb or `s1lib select` first.")
+    raise DataError(
+        f"training subset '{subset}': no such file, no {path}, and not a pool ({', '.join(POOLS)}). "
+        f"Run notebooks/02_data_selection.ipynb or `s1lib select` first."
+    )
 
 
 class Built(NamedTuple):
@@ -68,12 +70,15 @@ def build_dataset(tokenizer, rows: list[dict], block_size: int) -> Built:
 
     from s1lib.data.sources import DataError
 
-    examples = [tokenize_example(tokenizer, r["question"], r["thinking_trajectories"], r["attempt"], block_size)
-                for r in rows]
+    examples = [
+        tokenize_example(tokenizer, r["question"], r["thinking_trajectories"], r["attempt"], block_size) for r in rows
+    ]
     kept = [e for e in examples if any(e["completion_mask"])]
     if not kept:
-        raise DataError(f"all {len(examples)} training examples are dropped: their prompts fill the block size "
-                        f"({block_size} tokens) and leave nothing to train on; raise train.max_length")
+        raise DataError(
+            f"all {len(examples)} training examples are dropped: their prompts fill the block size "
+            f"({block_size} tokens) and leave nothing to train on; raise train.max_length"
+        )
     digest = hashlib.sha256(json.dumps([e["input_ids"] for e in kept]).encode()).hexdigest()[:16]
     truncated = sum(e.pop("truncated") for e in kept)
     return Built(Dataset.from_list(kept), digest, truncated, len(examples) - len(kept))

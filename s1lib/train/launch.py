@@ -43,20 +43,48 @@ def node_flags(num_nodes: int, env=os.environ) -> list[str]:
         return ["--num_machines", "1"]
     rank = next((env[v] for v in RANK_VARIABLES if env.get(v) not in (None, "")), None)
     if rank is None or not env.get("MASTER_ADDR"):
-        raise LaunchError(f"a {num_nodes}-node launch needs this node's rank ({' or '.join(RANK_VARIABLES)}) and "
-                          f"the first node's address (MASTER_ADDR) in the environment; see params/slurm/paper.sbatch")
+        raise LaunchError(
+            f"a {num_nodes}-node launch needs this node's rank ({' or '.join(RANK_VARIABLES)}) and "
+            f"the first node's address (MASTER_ADDR) in the environment; see params/slurm/paper.sbatch"
+        )
     if not 0 <= int(rank) < num_nodes:
         raise LaunchError(f"node rank {rank} is outside 0..{num_nodes - 1} (train.num_nodes: {num_nodes})")
-    return ["--num_machines", str(num_nodes), "--machine_rank", str(rank), "--main_process_ip", env["MASTER_ADDR"],
-            "--main_process_port", env.get("MASTER_PORT", "29500"), "--rdzv_backend", "static"]
+    return [
+        "--num_machines",
+        str(num_nodes),
+        "--machine_rank",
+        str(rank),
+        "--main_process_ip",
+        env["MASTER_ADDR"],
+        "--main_process_port",
+        env.get("MASTER_PORT", "29500"),
+        "--rdzv_backend",
+        "static",
+    ]
 
 
-def fsdp_command(params, params_file: str, subset: str, out: Path, model_path: str, env=os.environ,
-                 layer_class: str | None = None) -> list[str]:
+def fsdp_command(
+    params, params_file: str, subset: str, out: Path, model_path: str, env=os.environ, layer_class: str | None = None
+) -> list[str]:
     """The command this node runs: accelerate with FSDP over `train.num_gpus` processes in all."""
     return [
-        sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(repo_root() / FSDP_CONFIG),
-        "--num_processes", str(params.train.num_gpus), *node_flags(params.train.num_nodes, env),
-        "--fsdp_transformer_layer_cls_to_wrap", layer_class or decoder_layer_class(model_path),
-        "-m", "s1lib", "train", "--params", params_file, "--subset", subset, "--out", str(out),
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(repo_root() / FSDP_CONFIG),
+        "--num_processes",
+        str(params.train.num_gpus),
+        *node_flags(params.train.num_nodes, env),
+        "--fsdp_transformer_layer_cls_to_wrap",
+        layer_class or decoder_layer_class(model_path),
+        "-m",
+        "s1lib",
+        "train",
+        "--params",
+        params_file,
+        "--subset",
+        subset,
+        "--out",
+        str(out),
     ]

@@ -14,9 +14,11 @@ def grad_accumulation(train) -> int:
     16 GPUs -> 1, 8 GPUs -> 2, one device -> 16."""
     per_step = train.per_device_train_batch_size * devices(train)
     if train.global_batch_size % per_step:
-        raise ValueError(f"train.global_batch_size ({train.global_batch_size}) is not a multiple of "
-                         f"per_device_train_batch_size x devices ({train.per_device_train_batch_size} x "
-                         f"{devices(train)})")
+        raise ValueError(
+            f"train.global_batch_size ({train.global_batch_size}) is not a multiple of "
+            f"per_device_train_batch_size x devices ({train.per_device_train_batch_size} x "
+            f"{devices(train)})"
+        )
     return train.global_batch_size // per_step
 
 

@@ -53,8 +53,11 @@ class TrainError(UserError, RuntimeError):
 
 def run_key(params, data_hash: str) -> dict:
     """Everything that changes the trained weights (not the GPU count: the batch arithmetic keeps the global batch)."""
-    return {"model": params.model.name, "train": params.train.model_dump(exclude={"num_gpus", "keep_checkpoints"}),
-            "data": data_hash}
+    return {
+        "model": params.model.name,
+        "train": params.train.model_dump(exclude={"num_gpus", "keep_checkpoints"}),
+        "data": data_hash,
+    }
 
 
 def run_hash(params, data_hash: str) -> str:
@@ -64,13 +67,22 @@ def run_hash(params, data_hash: str) -> str:
 def pin_run_folder(out: Path, key: dict) -> None:
     """Tie `out` to one training run (`run.json`), so a checkpoint is only ever resumed by the settings that made
     it; refuse a folder whose checkpoints or final model came from other settings."""
-    pin(out, "run.json", key, any(out.glob("checkpoint-*")) or (out / "final").is_dir(), TrainError,
-        "a training run", risk="Its checkpoint would be resumed with the old optimizer and schedule")
+    pin(
+        out,
+        "run.json",
+        key,
+        any(out.glob("checkpoint-*")) or (out / "final").is_dir(),
+        TrainError,
+        "a training run",
+        risk="Its checkpoint would be resumed with the old optimizer and schedule",
+    )
 
 
 def find_trained(profile: str, subset: str) -> Path | None:
     """The newest finished training of `subset` in this profile (its `final/` folder), if any."""
-    finals = sorted((runs_dir(profile) / "sft").glob(f"{subset}-*/final/manifest.json"), key=lambda p: p.stat().st_mtime)
+    finals = sorted(
+        (runs_dir(profile) / "sft").glob(f"{subset}-*/final/manifest.json"), key=lambda p: p.stat().st_mtime
+    )
     return finals[-1].parent if finals else None
 
 
@@ -117,8 +129,14 @@ def read_log(path: Path) -> list[dict]:
     return [records[s] for s in sorted(records)]
 
 
-def train(params, subset: str, out: str | Path | None = None, params_file: str | None = None,
-          callbacks=(), progress: bool = True) -> Path:
+def train(
+    params,
+    subset: str,
+    out: str | Path | None = None,
+    params_file: str | None = None,
+    callbacks=(),
+    progress: bool = True,
+) -> Path:
     """Fine-tune `params.model` on `subset`; returns the `final/` folder (cached when already trained)."""
     import torch
     from transformers import AutoModelForCausalLM
@@ -132,8 +150,11 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     rows = load_rows(subset, params.profile)
     dataset, data_hash, truncated, dropped = build_dataset(tokenizer, rows, params.train.max_length)
     if dropped:
-        print(f"s1lib train: dropped {dropped} of {len(rows)} examples whose prompt fills the block size "
-              f"({params.train.max_length} tokens); training on {len(rows) - dropped}", file=sys.stderr)
+        print(
+            f"s1lib train: dropped {dropped} of {len(rows)} examples whose prompt fills the block size "
+            f"({params.train.max_length} tokens); training on {len(rows) - dropped}",
+            file=sys.stderr,
+        )
     digest = run_hash(params, data_hash)
     out = Path(out) if out else runs_dir(params.profile) / "sft" / f"{Path(subset).stem}-{digest}"
     final = out / "final"
@@ -149,13 +170,21 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
 
     if int(os.environ.get("RANK", "0")) == 0:
         pin_run_folder(out, run_key(params, data_hash))
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32,  # bf16 comes from mixed precision
-                                                 attn_implementation=training_attention(params))
+    model = AutoModelForCausalLM.from_pretrained(
+        model_path,
+        dtype=torch.float32,  # bf16 comes from mixed precision
+        attn_implementation=training_attention(params),
+    )
     model.config.pad_token_id = tokenizer.pad_token_id
     config = sft_config(params.train, str(out), use_cpu=params.model.device == "cpu", progress=progress)
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
-                         callbacks=[JsonlLog(out / "log.jsonl").callback(), *callbacks],
-                         loss_weighting=params.train.loss_weighting)
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=[JsonlLog(out / "log.jsonl").callback(), *callbacks],
+        loss_weighting=params.train.loss_weighting,
+    )
     trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out)))
     if trainer.is_fsdp_enabled:  # checkpoints were sharded; the released model is one full state dict
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
@@ -163,14 +192,28 @@ def train(params, subset: str, out: str | Path | None = None, params_file: str |
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(final))
         losses = read_log(out / "log.jsonl")
-        manifest_file.write_text(json.dumps({
-            "run_hash": digest, "subset": subset, "n_examples": len(rows) - dropped, "dropped_examples": dropped,
-            "truncated_examples": truncated,
-            "data_hash": data_hash, "model": params.model.name, "train": params.train.model_dump(),
-            "grad_accumulation": grad_accumulation(params.train), "planned_steps": total_steps(params.train, len(rows) - dropped),
-            "steps": trainer.state.global_step, "first_loss": losses[0]["loss"] if losses else None,
-            "last_loss": losses[-1]["loss"] if losses else None, "versions": versions(), "argv": sys.argv,
-        }, indent=2))
+        manifest_file.write_text(
+            json.dumps(
+                {
+                    "run_hash": digest,
+                    "subset": subset,
+                    "n_examples": len(rows) - dropped,
+                    "dropped_examples": dropped,
+                    "truncated_examples": truncated,
+                    "data_hash": data_hash,
+                    "model": params.model.name,
+                    "train": params.train.model_dump(),
+                    "grad_accumulation": grad_accumulation(params.train),
+                    "planned_steps": total_steps(params.train, len(rows) - dropped),
+                    "steps": trainer.state.global_step,
+                    "first_loss": losses[0]["loss"] if losses else None,
+                    "last_loss": losses[-1]["loss"] if losses else None,
+                    "versions": versions(),
+                    "argv": sys.argv,
+                },
+                indent=2,
+            )
+        )
         if not params.train.keep_checkpoints:
             remove_checkpoints(out)
     return final

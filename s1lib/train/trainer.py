@@ -102,8 +102,9 @@ class SFTTrainer(TrlSFTTrainer):
         rows, targets = keep.nonzero()[:, 0], targets[keep]
         with scoring_only(head, keep) if cpu else nullcontext():
             if sequence:
-                outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, logits_to_keep=positions,
-                                use_cache=False)
+                outputs = model(
+                    **{k: v for k, v in inputs.items() if k != "labels"}, logits_to_keep=positions, use_cache=False
+                )
                 loss = sequence_mean_loss(outputs.logits if cpu else outputs.logits[keep], targets, rows, len(keep))
                 return (loss, outputs) if return_outputs else loss
             inputs = {**inputs, "labels": targets, "shift_labels": targets, "logits_to_keep": positions}
