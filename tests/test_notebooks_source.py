@@ -36,6 +36,31 @@ def test_notebook_is_clean_source(path):
             pytest.fail(f"{path.name} code cell {i}: {err}")
 
 
+def test_git_strips_outputs_on_add():
+    """`make install` configures the nbstripout filter `.gitattributes` names: an executed notebook is staged as the
+    clean source, cell ids kept."""
+    import subprocess
+
+    root = NOTEBOOKS[0].parent.parent
+
+    def git(*args, **kw):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, **kw)
+
+    clean = git("config", "--get", "filter.nbstripout.clean").stdout.strip()
+    if not clean:
+        pytest.skip("not a clone where `make install` ran (no nbstripout filter configured)")
+    assert "filter: nbstripout" in git("check-attr", "filter", "notebooks/00_quickstart.ipynb").stdout
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    executed = nbformat.v4.new_notebook(cells=[c.copy() for c in nb.cells], metadata=nb.metadata)
+    for n, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", text="progress 100%\n")]
+        cell.execution_count = n + 1
+    staged = subprocess.run(
+        clean, shell=True, cwd=root, input=nbformat.writes(executed), capture_output=True, text=True, check=True
+    ).stdout
+    assert nbformat.reads(staged, as_version=4) == nb
+
+
 def test_the_miniature_benchmark_finds_the_cells_it_times(monkeypatch):
     """benchmarks/mini.py reads notebook 11's cell timings by a call each cell makes: a renamed call fails here, not
     at the end of the benchmark's run."""
