@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the previous run's trainings and evaluations")
     args = parser.parse_args()
 
+    from s1lib import table2
     from s1lib.mini import ablations
     from s1lib.params import load_params
 
@@ -47,10 +48,19 @@ def main() -> None:
     seconds["evaluate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - start
 
-    study = ablations.Study(prepared, arms, models, results)
-    compute = ablations.compute(models)
+    study = table2.Study(
+        arms,
+        models,
+        results,
+        ablations.REFERENCE,
+        ablations.label(params),
+        column="setting",
+        facets=("level", "domain", "defect"),
+        question_facets=("level", "domain"),
+    )
+    compute = table2.compute(study)
     table = ablations.table(results)
-    verdict = ablations.verdict(study)
+    verdict = table2.verdict(study)
     print(table.to_string())
     print()
     print(compute.to_string())
@@ -73,7 +83,7 @@ def main() -> None:
             "accuracy": {setting: ablations.differences(results, setting) for setting in ablations.SETTINGS},
             "by_level": ablations.accuracy_by(results, "level").to_dict(orient="index"),
             "compute": compute.to_dict(orient="index"),
-            "composition": ablations.composition(arms, "level").to_dict(orient="index"),
+            "composition": table2.composition(study, "level").to_dict(orient="index"),
             "targets": verdict,
             "within_90_min": seconds["total"] <= 90 * 60,
         },

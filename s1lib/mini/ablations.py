@@ -1,5 +1,6 @@
 """Table 2 in miniature: the paper's five training sets, drawn from the generated pool (`s1lib.mini.pool`) by the
-same `s1lib.data` pipeline as the real pool, trained with one recipe and evaluated on the held-out test set.
+same `s1lib.data` pipeline as the real pool, trained with one recipe and evaluated on the held-out test set
+(`s1lib.table2` runs it on the CPU profiles and reads it as it reads the paper pool's Table 2).
 
     prepared = prepare_pool(params)              # quality, decontamination against the test set, features
     arms = build_arms(params, prepared)          # arm label -> Selection
@@ -12,15 +13,12 @@ The subset arms train for the recipe's `max_steps`; the full arm for `full_compu
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from s1lib.data.pipeline import Prepared, prepare, select, write_selection
 from s1lib.data.select import Selection
 from s1lib.eval.suite import NO_FORCING, evaluate_grid, paired_differences, paired_table, run_dir_of
-from s1lib.mini.pool import defect_of, evaluation_questions, held_out_problems, level_of, pool_rows
+from s1lib.mini.pool import evaluation_questions, held_out_problems, pool_rows
 from s1lib.mini.study import study_params
 from s1lib.params import with_model
 from s1lib.paths import runs_dir, write_jsonl_if_changed
@@ -35,7 +33,6 @@ ARMS = {
 }
 REFERENCE = "s1K-mini"
 SETTINGS = {"no forcing": NO_FORCING, "budget forcing": {}}
-TABLE2 = {"budget forcing": {}}  # the paper evaluates Table 2's models with budget forcing only
 
 
 def folder(params) -> Path:
@@ -112,45 +109,6 @@ def label(params) -> str:
     return f"{params.profile} profile: {size}"
 
 
-def compute(models: dict[str, Path]):
-    """Training compute per arm: rows, optimizer steps, examples seen, epochs, wall seconds of training."""
-    import pandas as pd
-
-    rows = {}
-    for arm, final in models.items():
-        manifest = json.loads((Path(final) / "manifest.json").read_text())
-        examples = manifest["steps"] * manifest["train"]["global_batch_size"]
-        records = [json.loads(line) for line in (Path(final).parent / "log.jsonl").read_text().splitlines()]
-        rows[arm] = {
-            "rows": manifest["n_examples"],
-            "steps": manifest["steps"],
-            "examples seen": examples,
-            "epochs": round(examples / manifest["n_examples"], 2),
-            "wall seconds": round(sum(r.get("train_runtime", 0) for r in records), 1),
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    if REFERENCE in table.index:
-        table["compute vs s1K-mini"] = (table["examples seen"] / table.loc[REFERENCE, "examples seen"]).round(2)
-    return table
-
-
-def composition(arms: dict[str, Selection], key: str):
-    """Rows of each arm by `key`: "domain" or "level"."""
-    import pandas as pd
-
-    get = (lambda r: r["domain"]) if key == "domain" else level_of
-    counts = {arm: Counter(get(r) for r in sel.rows) for arm, sel in arms.items()}
-    return pd.DataFrame(counts).T.fillna(0).astype(int).sort_index(axis=1)
-
-
-def defects(arms: dict[str, Selection]):
-    """Planted defects that reached each arm's training set."""
-    import pandas as pd
-
-    counts = {arm: Counter(defect_of(r) or "none" for r in sel.rows) for arm, sel in arms.items()}
-    return pd.DataFrame(counts).T.fillna(0).astype(int)
-
-
 def accuracy_by(results: list[dict], key: str, setting: str = "budget forcing"):
     """Accuracy (%) of every model by the test questions' `key` ("level" or "domain"), for one setting."""
     import pandas as pd
@@ -173,23 +131,6 @@ def bucket(question_id: str, key: str) -> str | int:
     return int(level) if key == "level" else domain
 
 
-@dataclass
-class Study:
-    prepared: Prepared
-    arms: dict[str, Selection]
-    models: dict[str, Path]
-    results: list[dict]
-
-
-def run(params, progress: bool = True) -> Study:
-    """The whole miniature Table 2, evaluated as the paper's is, with budget forcing (04 shows base and s1K-mini
-    without it too); every training and evaluation is cached, so a rerun only does what is left."""
-    prepared = prepare_pool(params)
-    arms = build_arms(params, prepared)
-    models = train_arms(params, arms, progress)
-    return Study(prepared, arms, models, evaluate_arms(params, models, progress, TABLE2))
-
-
 def differences(results: list[dict], setting: str = "budget forcing") -> dict[str, dict]:
     """Each model's accuracy and its paired-bootstrap difference from s1K-mini (points, 95% interval)."""
     return {
@@ -202,30 +143,3 @@ def table(results: list[dict]):
     """Accuracy (%) of every model in each setting evaluated, with the paired 95% interval of its difference from
     s1K-mini."""
     return paired_table(results, REFERENCE, column="setting")
-
-
-def paper_table():
-    """The paper's Table 2 (AIME24 / MATH500 / GPQA Diamond, %), under this study's arm names."""
-    import pandas as pd
-
-    from s1lib.paper import DATA_ABLATIONS
-
-    names = {"59K-full": "full pool", "s1K": REFERENCE}
-    return pd.DataFrame({f"paper: {names.get(r.setting, r.setting)}": r.values for r in DATA_ABLATIONS}).T
-
-
-def verdict(study: Study, setting: str = "budget forcing") -> dict[str, bool]:
-    """The issue's targets, as measured: s1K-mini beats 1K-random by >= 10 points with the paired interval above
-    0, and beats 1K-diverse and 1K-longest; it is within 5 points of the full pool at <= 1/5 of its compute."""
-    d = differences(study.results, setting)
-    examples = compute(study.models)["examples seen"]
-    # the differences are arm - s1K-mini, so s1K-mini beating an arm is a negative difference
-    return {
-        "beats 1K-random by >= 10 points, interval above 0": bool(
-            d["1K-random"]["diff"] <= -10 and d["1K-random"]["ci_high"] < 0
-        ),
-        "beats 1K-diverse": bool(d["1K-diverse"]["diff"] < 0),
-        "beats 1K-longest": bool(d["1K-longest"]["diff"] < 0),
-        "within 5 points of the full pool": bool(abs(d["full pool"]["diff"]) <= 5),
-        "<= 1/5 of the full pool's compute": bool(examples[REFERENCE] * 5 <= examples["full pool"]),
-    }
