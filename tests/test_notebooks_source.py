@@ -74,3 +74,31 @@ def test_the_miniature_benchmark_finds_the_cells_it_times(monkeypatch):
     assert len({id(c) for c in cells.values()}) == len(cells), "each stage is timed in a cell of its own"
     with pytest.raises(KeyError, match="no cell"):
         bench.find_cell(notebook, "a call notebook 11 never makes(")
+
+
+def test_prose_does_not_state_what_a_profile_sets():
+    """Step counts, compute ratios and sizes that a profile sets are printed from the params or the results, not
+    written in markdown, where they would be wrong on every other profile."""
+    import re
+
+    from s1lib.params import load_params
+
+    stated = set()
+    for profile in (NOTEBOOKS[0].parent.parent / "params").glob("*.yaml"):
+        p = load_params(profile)
+        for value, unit in [
+            (p.mini.train.max_steps, "steps"),
+            (p.mini_pool.train.max_steps, "steps"),
+            (p.train.max_steps, "steps"),
+            (p.mini_pool.full_compute, "x"),
+            (p.mini.n_test, "questions"),
+            (p.mini_pool.n, "rows"),
+            (p.mini_pool.n_pool, "rows"),
+        ]:
+            if value:
+                stated.add(rf"\b{value:g}\s*{unit}\b" if unit != "x" else rf"\b{value:g}x\b")
+    for path in NOTEBOOKS:
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "markdown":
+                hits = [pattern for pattern in stated if re.search(pattern, cell.source)]
+                assert not hits, f"{path.name} markdown cell {i} states {hits}: print it from the params instead"
