@@ -218,7 +218,8 @@ class TrainParams(Section):
 
 
 # The miniatures' recipe: the s1 recipe's shape at a learning rate and batch a 135M model learns the task with on a
-# CPU, weighting every token as the measured accuracies were trained (README, benchmarks/mini.py).
+# CPU, weighting every token as the measured accuracies were trained (benchmarks/README.md,
+# "s1 in miniature and Table 2 in miniature").
 MINI_RECIPE = TrainParams(
     learning_rate=2e-4,
     num_train_epochs=1,
@@ -247,7 +248,8 @@ class MiniParams(Section):
         "dkmrw", pattern="^[a-z]*$", description="never asked about in training (they still occur inside strings)"
     )
     # enough re-check traces, and a learning rate high enough, for the recount to be learnt in 40 steps while the
-    # quick guess stays the model's own habit (README, "s1 in miniature", has the measured effect of each)
+    # quick guess stays the model's own habit (benchmarks/README.md, "s1 in miniature and Table 2 in miniature",
+    # has the measured effect of each)
     wait_fraction: float = Field(0.45, ge=0, le=1, description="traces that re-check after the quick guess")
     guess_accuracy: float = Field(0.2, ge=0, le=1, description="how often the quick guess is right")
     train: TrainParams = MINI_RECIPE

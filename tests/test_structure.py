@@ -55,3 +55,37 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_no_import_cycle_in_s1lib():
     cycle = find_cycle(import_graph())
     assert cycle is None, " -> ".join(cycle)
+
+
+def test_pointers_to_documentation_name_sections_that_exist():
+    """A comment that cites a page's section (`docs/x.md, "Heading"`, `benchmarks/README.md, "Heading"`) or a link to
+    a page's anchor points at a file and heading that are there."""
+    import re
+
+    def headings(page: Path) -> set[str]:
+        return {line.lstrip("#").strip() for line in page.read_text().splitlines() if line.startswith("#")}
+
+    def anchor(heading: str) -> str:
+        return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+    cited = re.compile(r'((?:docs/[\w-]+|benchmarks/README|README)\.md),\s*"([^"]+)"')
+    linked = re.compile(r"\]\(((?:\.\./)?(?:docs/[\w-]+|benchmarks/README|README)\.md)#([\w-]+)\)")
+    files = [
+        *(ROOT / "s1lib").rglob("*.py"),
+        *(ROOT / "params").glob("*.yaml"),
+        *(ROOT / "benchmarks").glob("*.py"),
+        *(ROOT / "docs").glob("*.md"),
+        ROOT / "README.md",
+        ROOT / "benchmarks" / "README.md",
+    ]
+    seen = 0
+    for path in files:
+        text = re.sub(r"\n\s*#\s*", " ", path.read_text())  # a citation may wrap across comment lines
+        for page, heading in cited.findall(text):
+            seen += 1
+            assert heading in headings(ROOT / page), f"{path.name} cites {page}, {heading!r}: no such section"
+        for page, tag in linked.findall(path.read_text()):
+            seen += 1
+            target = (path.parent / page).resolve()
+            assert tag in {anchor(h) for h in headings(target)}, f"{path.name} links {page}#{tag}: no such heading"
+    assert seen >= 5

@@ -2,9 +2,10 @@
 
 It has the harness's shape (every round re-submits the whole sequence, no cache kept between rounds; the stop token
 is stripped, the ignore string appended, the answer delimiter appended at the end) but this project's rules where
-the two differ (README, "Budget forcing, precisely"): the budget counts ignore strings and is never exceeded, the
-forced delimiter follows from a spent budget, the newline before it is decided on ids, `min_thinking` is kept with
-ignores. The fast engines must produce the same greedy tokens. It supports the default single-token stops only.
+the two differ (docs/budget-forcing.md, "Budget forcing, precisely"): the budget counts ignore strings and is never
+exceeded, the forced delimiter follows from a spent budget, the newline before it is decided on ids, `min_thinking`
+is kept with ignores. The fast engines must produce the same greedy tokens. It supports the default single-token
+stops only.
 """
 
 from __future__ import annotations
