@@ -90,6 +90,7 @@ lint: install
 
 test-notebooks: install
 	$(BIN)/python -m pytest -q --durations=15 --nbval-lax --nbval-current-env notebooks/
+	$(BIN)/python -m pytest -q tests/test_figures.py  # now over every figure the notebooks wrote
 
 benchmarks: install
 	$(BIN)/python benchmarks/budget_forcing.py

@@ -1,4 +1,10 @@
-"""Plotly figures: the user's numbers beside the paper's."""
+"""Plotly figures: the user's numbers beside the paper's.
+
+Every accuracy figure draws the 95% interval the tables give (the same bootstrap), and its title says how many
+questions it rests on. Series that coincide stay findable: each series has its own marker symbol and a smaller marker
+than the one drawn before it, and a series whose every point lies on other series' points is named in an annotation
+(`hidden_series` finds one that is not; the figure tests run it over every figure a profile wrote). Token axes are
+logarithmic with a label per decade where the values span one, linear where they do not."""
 
 from __future__ import annotations
 
@@ -9,6 +15,79 @@ import plotly.graph_objects as go
 from s1lib.paths import figures_dir
 
 PAPER_COLOUR = "#9ca3af"
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "triangle-down", "x")
+
+
+def with_n(title: str, ns) -> str:
+    """`title`, with the number of questions behind it: "n = 64", or a range when the runs differ."""
+    ns = sorted({int(n) for n in ns if n})
+    if not ns:
+        return title
+    return f"{title} (n = {ns[0]})" if len(ns) == 1 else f"{title} (n = {ns[0]}-{ns[-1]})"
+
+
+def _interval(points) -> dict | None:
+    """Error bars from (x, y, low, high) points; None when the points carry no interval (the paper's)."""
+    if not points or len(points[0]) < 4:
+        return None
+    return dict(type="data", array=[p[3] - p[1] for p in points], arrayminus=[p[1] - p[2] for p in points])
+
+
+def token_axis(xs, title: str) -> dict:
+    """A log axis labelled once per decade where the values span a decade or more; a linear one where they do not."""
+    xs = [x for x in xs if x and x > 0]
+    if xs and max(xs) / min(xs) >= 10:
+        return dict(type="log", dtick=1, tickformat=",d", title=title)
+    return dict(type="linear", title=title)
+
+
+def _key(x, y) -> tuple:
+    return (x if isinstance(x, str) else round(float(x), 6)), round(float(y), 6)
+
+
+def _points(trace) -> set[tuple[float, float]]:
+    if trace.x is None or trace.y is None:
+        return set()
+    return {_key(x, y) for x, y in zip(trace.x, trace.y) if x is not None and y is not None}
+
+
+def name_hidden_series(fig: go.Figure) -> go.Figure:
+    """Say in the figure which series have every point under other series' points, and under which."""
+    traces = [t for t in fig.data if t.name and t.showlegend is not False]
+    notes = []
+    for trace in traces:
+        mine = _points(trace)
+        if mine and mine <= set().union(*(_points(t) for t in traces if t is not trace)):
+            under = [t.name for t in traces if t is not trace and mine & _points(t)]
+            notes.append(f"{trace.name}: every point under {' / '.join(under)}")
+    if notes:
+        fig.add_annotation(
+            text="<br>".join(notes),
+            xref="paper",
+            yref="paper",
+            x=0.01,
+            y=0.99,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            align="left",
+            font=dict(size=11),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    return fig
+
+
+def hidden_series(fig: go.Figure) -> list[str]:
+    """Legend entries with no point of their own (every point on another series') that no annotation names."""
+    texts = " ".join(a.text or "" for a in fig.layout.annotations)
+    traces = [t for t in fig.data if t.name and t.showlegend is not False and t.type == "scatter"]
+    hidden = []
+    for trace in traces:
+        mine = _points(trace)
+        others = set().union(*(_points(t) for t in traces if t is not trace))
+        if mine and mine <= others and trace.name not in texts:
+            hidden.append(trace.name)
+    return hidden
 
 
 def accuracy_bars(results: list[dict], paper_rows=(), title: str = "Accuracy") -> go.Figure:
@@ -32,42 +111,54 @@ def accuracy_bars(results: list[dict], paper_rows=(), title: str = "Accuracy") -
             opacity=0.6,
         )
     fig.update_layout(
-        barmode="group", title=title, yaxis_title="accuracy (%)", yaxis_range=[0, 100], legend_title="run"
+        barmode="group",
+        title=with_n(title, [r.get("n") for r in results]),
+        yaxis_title="accuracy (%)",
+        yaxis_range=[0, 100],
+        legend_title="run",
     )
     return fig
 
 
 def scaling_curve(
-    series: dict[str, list[tuple[float, float]]],
+    series: dict[str, list[tuple]],
     paper: dict[str, list[tuple[float, float]]] | None = None,
     title: str = "Accuracy vs thinking tokens",
+    n: int | None = None,
+    xaxis_title: str = "average thinking tokens (model tokenizer)",
 ) -> go.Figure:
-    """Accuracy (%) against average thinking tokens (log x axis, as Figure 1), one line per series."""
+    """Accuracy (%) against tokens, one line per series of (tokens, accuracy[, low, high]) points, with their 95%
+    intervals; the paper's curves dotted and grey. `n`: the questions behind every point."""
     fig = go.Figure()
-    for name, points in series.items():
-        xs, ys = zip(*sorted(points)) if points else ((), ())
-        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=name)
+    for i, (name, points) in enumerate(series.items()):
+        points = sorted(points)
+        fig.add_scatter(
+            x=[p[0] for p in points],
+            y=[p[1] for p in points],
+            mode="lines+markers",
+            name=name,
+            error_y=_interval(points),
+            marker=dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=max(5, 13 - 2 * i)),
+        )
     for name, points in (paper or {}).items():
         xs, ys = zip(*sorted(points))
         fig.add_scatter(
             x=xs, y=ys, mode="lines+markers", name=f"paper: {name}", line=dict(dash="dot", color=PAPER_COLOUR)
         )
-    fig.update_layout(
-        title=title,
-        xaxis_type="log",
-        xaxis_title="average thinking tokens (model tokenizer)",
-        yaxis_title="accuracy (%)",
-    )
-    return fig
+    xs = [x for t in fig.data for x in t.x]
+    fig.update_layout(title=with_n(title, [n]), xaxis=token_axis(xs, xaxis_title), yaxis_title="accuracy (%)")
+    return name_hidden_series(fig)
 
 
 def save(fig: go.Figure, profile: str, name: str) -> Path:
     """Write `figures/<profile>/<name>.html`, which opens offline (plotly.js is written once per folder, beside the
-    figures), and a PNG when kaleido can find a browser."""
+    figures), its data as `<name>.json`, and `<name>.png` for papers and static pages when kaleido finds a Chrome or
+    Chromium (Debian: `apt install chromium`; elsewhere `plotly_get_chrome`)."""
     folder = figures_dir(profile)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.html"
     fig.write_html(path, include_plotlyjs="directory")
+    fig.write_json(folder / f"{name}.json")  # the figure's data, for the figure tests and the site
     try:
         fig.write_image(folder / f"{name}.png")
     except Exception:  # no kaleido or no Chrome: the HTML is the figure
@@ -134,10 +225,28 @@ def loss_curve(runs: dict[str, list[dict]], title: str = "Training loss") -> go.
     return fig
 
 
-def accuracy_by_bucket(table, title: str = "Accuracy by difficulty level", xaxis: str = "level") -> go.Figure:
-    """One line per row of `table` (models x buckets, accuracy in %), buckets along x."""
-    fig = go.Figure()
-    for name, row in table.iterrows():
-        fig.add_scatter(x=[str(c) for c in table.columns], y=list(row.values), mode="lines+markers", name=str(name))
+def accuracy_by_bucket(
+    correct: dict[str, dict], title: str = "Accuracy by difficulty level", xaxis: str = "level"
+) -> go.Figure:
+    """One line per model of `correct` (model -> bucket -> the questions' right/wrong), buckets along x, each point
+    with its bootstrap 95% interval; the title gives the questions per bucket."""
+    from s1lib.eval.metrics import bootstrap_ci
+
+    fig, sizes = go.Figure(), set()
+    for i, (name, buckets) in enumerate(correct.items()):
+        points = []
+        for bucket, marks in buckets.items():
+            acc, lo, hi = bootstrap_ci(marks)
+            points.append((str(bucket), 100 * acc, 100 * lo, 100 * hi))
+            sizes.add(len(marks))
+        fig.add_scatter(
+            x=[p[0] for p in points],
+            y=[p[1] for p in points],
+            error_y=_interval(points),
+            mode="lines+markers",
+            name=str(name),
+            marker=dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=max(5, 13 - 2 * i)),
+        )
+    title = f"{title} (n = {min(sizes)} per {xaxis})" if len(sizes) == 1 else with_n(title, sizes)
     fig.update_layout(title=title, xaxis_title=xaxis, yaxis_title="accuracy (%)", yaxis_range=[0, 100])
-    return fig
+    return name_hidden_series(fig)

@@ -161,3 +161,10 @@ def accuracy_by(study: Study, facet: str):
     from s1lib.mini.ablations import accuracy_by
 
     return accuracy_by(study.results, facet, SETTING)
+
+
+def correct_by(study: Study, facet: str) -> dict[str, dict]:
+    """arm -> the test questions' `facet` -> right/wrong per question (`plots.accuracy_by_bucket` draws it)."""
+    from s1lib.mini.ablations import correct_by
+
+    return correct_by(study.results, facet, SETTING)

@@ -23,6 +23,8 @@ def row(budget, ignore, acc, tokens):
         "accuracy": acc,
         "thinking_tokens": tokens,
         "paper_thinking_tokens": tokens * 3 + 83,
+        "ci_low": max(acc - 5, 0),
+        "ci_high": min(acc + 5, 100),
     }
 
 
@@ -92,5 +94,5 @@ def test_curve_series_adds_one_capped_curve_per_wait_count():
     ]
     assert set(curve_series(rows)) == {"budget forcing: max tokens", 'budget forcing: "Wait" x N'}
     series = curve_series(rows, capped_waits=True)
-    assert series['"Wait" x 1, capped at each budget'] == [(16, 12), (32, 30)]
-    assert series['budget forcing: "Wait" x N'] == [(8, 10), (40, 40)]
+    assert series['"Wait" x 1, capped at each budget'] == [(16, 12, 7, 17), (32, 30, 25, 35)]
+    assert series['budget forcing: "Wait" x N'] == [(8, 10, 5, 15), (40, 40, 35, 45)]  # with the 95% interval

@@ -22,7 +22,7 @@ from s1lib.infer.sweep import string_sweep, sweep
 from s1lib.paths import runs_dir
 
 
-ROWS_VERSION = 2  # bump when the rows' fields change, so stale caches are recomputed
+ROWS_VERSION = 3  # bump when the rows' fields change, so stale caches are recomputed
 
 
 def _key(params, benchmark: str, questions, **settings) -> dict:
@@ -133,16 +133,21 @@ def curves(rows: list[dict]) -> dict[str, list[dict]]:
     }
 
 
-def curve_series(rows: list[dict], capped_waits: bool = False) -> dict[str, list[tuple[float, float]]]:
-    """(average thinking tokens, accuracy) per curve of `curves`, for `plots.scaling_curve`; with `capped_waits`,
-    also one curve per ignore count across the fixed budgets (extending and capping at once)."""
-    point = lambda r: (max(r["thinking_tokens"], 1), r["accuracy"])  # noqa: E731 (log axis: no zero)
-    series = {name: [point(r) for r in pts] for name, pts in curves(rows).items()}
+def points(rows: list[dict], tokens: str = "thinking_tokens") -> list[tuple[float, float, float, float]]:
+    """(tokens, accuracy, its 95% interval's low and high end) per row, for `plots.scaling_curve` (tokens at least 1:
+    a log axis has no zero)."""
+    return [(max(r[tokens], 1), r["accuracy"], r["ci_low"], r["ci_high"]) for r in rows]
+
+
+def curve_series(rows: list[dict], capped_waits: bool = False) -> dict[str, list[tuple]]:
+    """The points of each curve of `curves`, for `plots.scaling_curve`; with `capped_waits`, also one curve per
+    ignore count across the fixed budgets (extending and capping at once)."""
+    series = {name: points(pts) for name, pts in curves(rows).items()}
     if capped_waits:
         for k in sorted({r["ignore"] for r in rows if r["ignore"]}):
-            series[f'"Wait" x {k}, capped at each budget'] = [
-                point(r) for r in rows if r["ignore"] == k and not r.get("control") and r["budget"] != "auto"
-            ]
+            series[f'"Wait" x {k}, capped at each budget'] = points(
+                [r for r in rows if r["ignore"] == k and not r.get("control") and r["budget"] != "auto"]
+            )
     return series
 
 
@@ -266,6 +271,7 @@ def parallel_vs_sequential(
                     "ci_low": 100 * lo,
                     "ci_high": 100 * hi,
                     "total_tokens": tokens / len(questions),
+                    "n": len(questions),
                 }
             )
         for n, gens in zip(ignores, waited):
@@ -274,7 +280,7 @@ def parallel_vs_sequential(
                 {
                     "method": 'sequential: "Wait" x N',
                     "k": n,
-                    **{k: score[k] for k in ("accuracy", "ci_low", "ci_high", "total_tokens")},
+                    **{k: score[k] for k in ("accuracy", "ci_low", "ci_high", "total_tokens", "n")},
                 }
             )
         return rows

@@ -109,20 +109,29 @@ def label(params) -> str:
     return f"{params.profile} profile: {size}"
 
 
-def accuracy_by(results: list[dict], key: str, setting: str = "budget forcing"):
-    """Accuracy (%) of every model by the test questions' `key` ("level" or "domain"), for one setting."""
-    import pandas as pd
-
+def correct_by(results: list[dict], key: str, setting: str = "budget forcing") -> dict[str, dict]:
+    """model -> the test questions' `key` ("level" or "domain") -> right/wrong of each question, for one setting."""
     from s1lib.eval.runner import read_samples
 
-    cells: dict[str, dict] = {}
+    out: dict[str, dict] = {}
     for r in results:
         if r["setting"] != setting:
             continue
         groups: dict = {}
         for s in read_samples(run_dir_of(r) / "samples.jsonl"):
             groups.setdefault(bucket(s["id"], key), []).append(s["correct"])
-        cells[r["model"]] = {g: 100 * sum(v) / len(v) for g, v in sorted(groups.items())}
+        out[r["model"]] = dict(sorted(groups.items()))
+    return out
+
+
+def accuracy_by(results: list[dict], key: str, setting: str = "budget forcing"):
+    """Accuracy (%) of every model by the test questions' `key` ("level" or "domain"), for one setting."""
+    import pandas as pd
+
+    cells = {
+        m: {g: 100 * sum(v) / len(v) for g, v in groups.items()}
+        for m, groups in correct_by(results, key, setting).items()
+    }
     return pd.DataFrame(cells).T.round(1)
 
 
