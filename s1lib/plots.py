@@ -60,20 +60,20 @@ def name_hidden_series(fig: go.Figure) -> go.Figure:
         if mine and mine <= set().union(*(_points(t) for t in traces if t is not trace)):
             under = [t.name for t in traces if t is not trace and mine & _points(t)]
             notes.append(f"{trace.name}: every point under {' / '.join(under)}")
-    if notes:
+    if notes:  # under the plot, clear of the data and the legend
         fig.add_annotation(
             text="<br>".join(notes),
             xref="paper",
             yref="paper",
-            x=0.01,
-            y=0.99,
+            x=0,
+            y=-0.2,
             xanchor="left",
             yanchor="top",
             showarrow=False,
             align="left",
             font=dict(size=11),
-            bgcolor="rgba(255,255,255,0.8)",
         )
+        fig.update_layout(margin=dict(b=110 + 16 * len(notes)))
     return fig
 
 
