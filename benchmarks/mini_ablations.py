@@ -48,16 +48,7 @@ def main() -> None:
     seconds["evaluate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - start
 
-    study = table2.Study(
-        arms,
-        models,
-        results,
-        ablations.REFERENCE,
-        ablations.label(params),
-        column="setting",
-        facets=("level", "domain", "defect"),
-        question_facets=("level", "domain"),
-    )
+    study = table2.miniature_study(params, arms, models, results)
     compute = table2.compute(study)
     table = ablations.table(results)
     verdict = table2.verdict(study)

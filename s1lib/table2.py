@@ -48,7 +48,13 @@ def _miniature(params, progress: bool) -> Study:
 
     arms = ablations.build_arms(params, ablations.prepare_pool(params))
     models = ablations.train_arms(params, arms, progress)
-    results = ablations.evaluate_arms(params, models, progress, {SETTING: {}})
+    return miniature_study(params, arms, models, ablations.evaluate_arms(params, models, progress, {SETTING: {}}))
+
+
+def miniature_study(params, arms: dict[str, Selection], models: dict[str, Path], results: list[dict]) -> Study:
+    """The miniature's arms, models and evaluations as a `Study` (its groupings: level, domain, planted defect)."""
+    from s1lib.mini import ablations
+
     return Study(
         arms,
         models,

@@ -42,17 +42,21 @@ def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, t
     }
     out = tmp_path / "traces.jsonl"
     with FakeOpenAI(faults, stall=2.0) as server:
-        summary = distill(
-            str(questions),
-            Settings(model="fake"),
-            out,
-            base_url=server.base_url,
-            api_key_env="TEST_KEY",
-            concurrency=4,
-            timeout=1.0,
-            max_retries=3,
-            progress=False,
-        )
+
+        def run():
+            return distill(
+                str(questions),
+                Settings(model="fake"),
+                out,
+                base_url=server.base_url,
+                api_key_env="TEST_KEY",
+                concurrency=4,
+                timeout=1.0,
+                max_retries=3,
+                progress=False,
+            )
+
+        summary = run()
         assert (summary["ok"], summary["failed"]) == (4, 2)
         tries = {question: [(a, t) for qq, a, _, t in server.attempts if qq == question] for question in q}
         assert [a for a, _ in tries[q[0]]] == ["429", "429", "ok"]
@@ -68,17 +72,7 @@ def test_faults_recover_permanent_failures_are_recorded_and_retried(questions, t
         assert all(e["error"] for e in errors)
 
         server.faults.clear()  # the server recovers: the next run retries exactly the failed questions
-        again = distill(
-            str(questions),
-            Settings(model="fake"),
-            out,
-            base_url=server.base_url,
-            api_key_env="TEST_KEY",
-            concurrency=4,
-            timeout=1.0,
-            max_retries=3,
-            progress=False,
-        )
+        again = run()
         assert (again["ok"], again["failed"], again["already_done"]) == (2, 0, 4)
     written = rows(out)
     assert sorted(r["question"] for r in written) == sorted(q)  # nothing lost, nothing twice

@@ -14,6 +14,7 @@ from s1lib.infer.generate import prompt_ids, resolve_budget
 from s1lib.infer.stream import ForcingError, Stream, forcing_from_args, replay, request_args
 
 from fakes import ScriptedEngine
+from grids import grid_forcing
 
 
 def script_for(tok):
@@ -56,14 +57,7 @@ def test_emitting_every_token_matches_resubmission(smol_tokenizer, budget, ignor
     tok = smol_tokenizer
     if budget is not None and minimum > budget:
         pytest.skip("min above max is refused")
-    forcing = Forcing(
-        max_thinking=budget,
-        ignore=ignore,
-        ignore_str=ignore_str,
-        min_thinking=minimum,
-        max_generation=80,
-        max_answer=4,
-    )
+    forcing = grid_forcing(budget, ignore, ignore_str, minimum)
     script, filler = script_for(tok)
     reference = generate(ScriptedEngine(tok, script, filler), ["q?"], forcing, progress=False)[0]
     vocab = Vocab.build(tok, forcing)

@@ -13,12 +13,13 @@ import torch  # noqa: E402
 from vllm.v1.sample.logits_processor import BatchUpdate  # noqa: E402
 
 from s1lib.format import encode  # noqa: E402
-from s1lib.infer import Forcing, generate, prompt_ids  # noqa: E402
+from s1lib.infer import generate, prompt_ids  # noqa: E402
 from s1lib.infer.stream import request_args  # noqa: E402
 from s1lib.infer.vllm_processor import BudgetForcingProcessor  # noqa: E402
 from s1lib.models import resolve_model  # noqa: E402
 
 from fakes import ScriptedEngine  # noqa: E402
+from grids import grid_forcing
 
 
 def model_like_script(tok):
@@ -82,14 +83,7 @@ def test_the_processor_steers_like_resubmission(
     tok = smol_tokenizer
     if minimum > budget:
         pytest.skip("min above max is refused")
-    forcing = Forcing(
-        max_thinking=budget,
-        ignore=ignore,
-        ignore_str=ignore_str,
-        min_thinking=minimum,
-        max_generation=80,
-        max_answer=4,
-    )
+    forcing = grid_forcing(budget, ignore, ignore_str, minimum)
     script, filler = model_like_script(tok)
     questions = ["q?", "a longer question?"]
     reference = generate(ScriptedEngine(tok, script, filler), questions, forcing, progress=False)
@@ -267,14 +261,7 @@ def test_the_v2_runner_steers_like_resubmission(
     smol_tokenizer, budget, ignore, ignore_str, minimum, preempt_at, plain_first
 ):
     tok = smol_tokenizer
-    forcing = Forcing(
-        max_thinking=budget,
-        ignore=ignore,
-        ignore_str=ignore_str,
-        min_thinking=minimum,
-        max_generation=80,
-        max_answer=4,
-    )
+    forcing = grid_forcing(budget, ignore, ignore_str, minimum)
     questions = ["q?", "a longer question?"]
     outputs, next_id, think = run_v2(
         tok, prompt_ids(tok, questions), forcing, preempt_at=preempt_at, plain_first=plain_first
