@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from s1lib.errors import UserError
+from s1lib.infer.vllm_middleware import TOKENIZER_ENV
 
 PROCESSOR = "s1lib.infer.vllm_processor:BudgetForcingProcessor"
 MIDDLEWARE = "s1lib.infer.vllm_middleware.CheckForcingSettings"  # vllm_xargs as sent (booleans are not numbers)
@@ -171,6 +172,9 @@ class LocalServer:
             env.pop("VLLM_API_KEY", None)  # the key given here, or none (a local teacher sends none)
             if self.api_key:
                 env["VLLM_API_KEY"] = self.api_key
+            env[TOKENIZER_ENV] = self.argv[
+                self.argv.index("--tokenizer" if "--tokenizer" in self.argv else "--model") + 1
+            ]
             self.process = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
             )

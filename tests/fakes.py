@@ -20,7 +20,7 @@ class ScriptedEngine:
                 segment, produced = s.segment_id, 0
                 while s.segment_id == segment and not s.done:
                     token = self.script(s, len(s.ids), s.seed)
-                    if token in s.stop_ids and produced < s.min_new:
+                    if (token in s.stop_ids and produced < s.min_new) or token in s.banned_ids:
                         token = self.filler
                     s.accept(token)
                     produced += 1

@@ -165,6 +165,27 @@ def test_concurrent_requests_match_offline_generation(server, vllm_engine):
             assert choice.message.content.startswith("Final Answer:")
 
 
+MESSAGE = "Considering the limited time, I have to answer now."
+METHODS = [  # the untrained model ends at once: a minimum keeps it thinking (paragraphs, "the", no "Wait")
+    {"max_thinking": 24, "min_thinking": 24, "end_message": MESSAGE},
+    {"max_thinking": 96, "min_thinking": 20, "suppress": ["Wait", "the"]},
+    {"max_thinking": 96, "min_thinking": 20, "alpha": 1.0, "alpha_reference": 40, "alpha_p": 1.0},
+]
+
+
+@pytest.mark.parametrize("setting", METHODS, ids=["native cap", "NoWait", "AlphaOne"])
+def test_the_other_methods_are_served_as_offline(server, vllm_engine, setting):
+    """The methods as `vllm_xargs`: the offline ids, and the think block as `reasoning` (a native cap's message
+    included: it sits in the think block, though it is forced text, not thinking)."""
+    _, client = server
+    choice = ask(client, {**BASE, **setting}).choices[0]
+    g = offline(vllm_engine, setting)
+    assert list(choice.token_ids)[: len(g.token_ids)] == g.token_ids
+    message = "".join(text for kind, text in g.segments if kind == "end_message")
+    assert choice.message.reasoning == (g.thinking + message).strip("\n")
+    assert (MESSAGE in message) == ("end_message" in setting) == (MESSAGE in choice.message.reasoning)
+
+
 def test_streaming_splits_reasoning_and_answer(server):
     _, client = server
     xargs = {**BASE, "max_thinking": 24, "min_thinking": 24}  # the end is forced
@@ -194,6 +215,10 @@ def test_requests_without_settings_are_untouched(server):
         ({"ignore": "two"}, "ignore"),
         ({"max_thinking": True}, "boolean"),
         ({"max_thinking": 64, "ignore": False}, "boolean"),
+        ({"alpha": 1.4}, "alpha_reference"),
+        ({"max_thinking": 64, "alpha_p": 2}, "alpha_p"),
+        ({"max_thinking": 64, "suppress": ["Wait", "double-check"]}, "double-check"),
+        ({"max_thinking": 64, "alpha": 1, "alpha_reference": 30, "ignore_str": "Reexamine"}, "Reexamine"),
     ],
 )
 def test_bad_settings_are_a_400_naming_the_setting(server, xargs, named):

@@ -86,3 +86,30 @@ def test_vllm_multi_token_stop_falls_back_to_resubmission(vllm_engine):
     forcing = forcing_for(64, 1, "Wait", stops=("<|im_start|>", "<|im_end|>", "\n\n"))
     for g in generate(vllm_engine, QUESTIONS, forcing, progress=False):
         assert "\n\n" not in g.thinking and g.thinking_tokens <= 64
+
+
+METHODS = {  # each chosen so that, on these questions, the method changes the run (asserted below); the untrained
+    # model ends its thinking at once, so a minimum keeps it thinking (it writes paragraphs, "the", no "Wait")
+    "native cap": dict(max_thinking=24, end_message="Considering the limited time, I have to answer now."),
+    "NoWait": dict(max_thinking=96, suppress=("Wait", "Hmm", "the")),
+    "AlphaOne": dict(max_thinking=96, alpha=1.0, alpha_reference=40, alpha_p=1.0, alpha_schedule="constant"),
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_gives_the_same_greedy_ids_on_every_driver(vllm_engine, smol, method):
+    """The transformers engine and both vLLM drivers, token for token; and the setting changes the run."""
+    from s1lib.infer.hf import HFEngine
+
+    model, tok = smol
+    settings = dict(METHODS[method])
+    forcing = forcing_for(settings.pop("max_thinking"), 0, "Wait", min_thinking=20, **settings)
+    hf = generate(HFEngine(model, tok, batch_size=2), QUESTIONS, forcing, progress=False)
+    resubmitted = run_with(vllm_engine, "resubmit", QUESTIONS, forcing)
+    streamed = run_with(vllm_engine, "processor", QUESTIONS, forcing)
+    assert [g.token_ids for g in resubmitted] == [g.token_ids for g in hf]
+    assert [g.token_ids for g in streamed] == [g.token_ids for g in hf]
+    plain = generate(
+        HFEngine(model, tok, batch_size=2), QUESTIONS, forcing_for(forcing.max_thinking, 0, "Wait", min_thinking=20)
+    )
+    assert [g.token_ids for g in plain] != [g.token_ids for g in hf]

@@ -2,6 +2,7 @@
 argmax out) by a scripted model: no engine, so every setting runs in milliseconds."""
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from vllm.v1.sample.logits_processor import BatchUpdate  # noqa: E402
 
 from s1lib.format import encode  # noqa: E402
 from s1lib.infer import generate, prompt_ids  # noqa: E402
+from s1lib.infer.generate import SEED_STRIDE  # noqa: E402
 from s1lib.infer.stream import request_args  # noqa: E402
 from s1lib.infer.vllm_processor import BudgetForcingProcessor  # noqa: E402
 from s1lib.models import resolve_model  # noqa: E402
@@ -48,13 +50,16 @@ def drive(processor, tok, prompts, forcing, script, filler):
     """Decode `prompts` together, greedily: the script's token gets logit 10, the filler 5, everything else 0."""
     think = encode(tok, "<|im_start|>think")
     outputs = [[] for _ in prompts]
-    params = SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=None)
+    params = [  # each request seeded as `generate` seeds its samples (AlphaOne's draws use it)
+        SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=forcing.seed + i * SEED_STRIDE)
+        for i in range(len(prompts))
+    ]
     processor.update_state(
         BatchUpdate(
             batch_size=len(prompts),
             removed=[],
             moved=[],
-            added=[(i, params, p + think, outputs[i]) for i, p in enumerate(prompts)],
+            added=[(i, params[i], p + think, outputs[i]) for i, p in enumerate(prompts)],
         )
     )
     running = set(range(len(prompts)))
@@ -92,6 +97,45 @@ def test_the_processor_steers_like_resubmission(
     assert emitted == [g.token_ids[think:] for g in reference]
 
 
+def methods_script(tok):
+    """Like `model_like_script`, and it writes a paragraph break at every 5th position, so AlphaOne has breaks to
+    insert at, and "Hmm" at every 13th, so NoWait has a second word to mask."""
+    script, filler = model_like_script(tok)
+    breaks, hmm = encode(tok, "\n\n")[0], encode(tok, " Hmm")[0]
+
+    def with_breaks(sample, n, seed):
+        token = script(sample, n, seed)
+        if sample.phase == "answer" or token != filler:
+            return token
+        return breaks if n % 5 == 0 else (hmm if n % 13 == 0 else filler)
+
+    return with_breaks, filler
+
+
+METHODS = {
+    "native cap": dict(end_message="Considering the limited time, I answer now."),
+    "native cap, no Final Answer": dict(end_message="Time is up.", forced_answer=""),
+    "NoWait": dict(suppress=("Wait", "Hmm")),
+    "NoWait with forced Waits": dict(suppress=("Wait", "Hmm"), ignore=2),
+    "AlphaOne linear": dict(alpha=1.4, alpha_reference=20, alpha_p=0.8),
+    "AlphaOne constant": dict(alpha=0.5, alpha_reference=30, alpha_p=1.0, alpha_schedule="constant"),
+    "AlphaOne and NoWait": dict(alpha=1.0, alpha_reference=25, alpha_p=0.6, suppress=("Hmm",)),
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("budget", [6, 30, 60])
+def test_the_processor_runs_every_method_like_resubmission(smol_tokenizer, processor_factory, method, budget):
+    tok = smol_tokenizer
+    forcing = replace(grid_forcing(budget, 0, "Wait", 0), **METHODS[method])
+    script, filler = methods_script(tok)
+    questions = ["q?", "a longer question?", "a third, longer question?"]
+    reference = generate(ScriptedEngine(tok, script, filler), questions, forcing, progress=False)
+    think = len(encode(tok, "<|im_start|>think"))
+    emitted = drive(processor_factory(), tok, prompt_ids(tok, questions), forcing, script, filler)
+    assert emitted == [g.token_ids[think:] for g in reference]
+
+
 def test_a_request_whose_ids_contradict_its_forcing_is_let_go(smol_tokenizer, processor_factory):
     tok = smol_tokenizer
     processor = processor_factory()
@@ -111,10 +155,11 @@ def test_a_request_whose_ids_contradict_its_forcing_is_let_go(smol_tokenizer, pr
 V2 = pytest.importorskip("vllm.v1.worker.gpu.sample.logits_processor")
 
 
-def id_script(tok, prompt_lens, wait_every: int = 11):
+def id_script(tok, prompt_lens, wait_every: int = 11, break_every: int = 0):
     """A scripted model that sees only the sequence (as a model does): in the answer, "7" then the end; in thinking,
-    a stop at every 7th position, "Wait" at every `wait_every`th (0: never), else filler."""
-    w, wait = encode(tok, " ab")[0], encode(tok, "Wait")[0]
+    a stop at every 7th position, "Wait" at every `wait_every`th (0: never), a paragraph break at every
+    `break_every`th (0: never), else filler."""
+    w, wait, paragraph = encode(tok, " ab")[0], encode(tok, "Wait")[0], encode(tok, "\n\n")[0]
     im_start, im_end, seven = encode(tok, "<|im_start|>")[0], encode(tok, "<|im_end|>")[0], encode(tok, "7")[0]
     answer = encode(tok, "<|im_start|>answer")
 
@@ -124,7 +169,11 @@ def id_script(tok, prompt_lens, wait_every: int = 11):
         if starts:
             return im_end if seven in tail[starts[-1] :] else seven
         n = len(seq)
-        return im_start if n % 7 == 0 else (wait if wait_every and n % wait_every == 0 else w)
+        if n % 7 == 0:
+            return im_start
+        if wait_every and n % wait_every == 0:
+            return wait
+        return paragraph if break_every and n % break_every == 0 else w
 
     return next_id, w
 
@@ -210,7 +259,7 @@ class V2Runner:
         return emitted
 
 
-def run_v2(tok, prompts, forcing, *, preempt_at: int | None = None, plain_first: bool = False):
+def run_v2(tok, prompts, forcing, *, preempt_at: int | None = None, plain_first: bool = False, break_every: int = 0):
     """Decode `prompts` on a `V2Runner`; returns each forcing request's output ids and a plain request's."""
     think = encode(tok, "<|im_start|>think")
     plain_prompt = prompt_ids(tok, ["plain?"])[0]
@@ -218,17 +267,23 @@ def run_v2(tok, prompts, forcing, *, preempt_at: int | None = None, plain_first:
     # "Wait" the model wrote itself while an ignore was due counts as that ignore (stream.replay): the model in the
     # preemption cases writes none.
     next_id, filler = id_script(
-        tok, [len(p) + len(think) for p in [*prompts, plain_prompt]], wait_every=0 if preempt_at is not None else 11
+        tok,
+        [len(p) + len(think) for p in [*prompts, plain_prompt]],
+        wait_every=0 if preempt_at is not None else 11,
+        break_every=break_every,
     )
     next_id.filler = filler
     runner = V2Runner(tok)
-    forced = SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=None)
+    forced = [
+        SimpleNamespace(extra_args=request_args(forcing), temperature=0.0, seed=forcing.seed + i * SEED_STRIDE)
+        for i in range(len(prompts))
+    ]
     plain = SimpleNamespace(extra_args=None, temperature=0.0, seed=None)
     ends = {tok.eos_token_id, *encode(tok, "<|im_end|>")}
     plain_ends = {*ends, *encode(tok, "<|im_start|>")}  # the plain request stops at its stop id, as vLLM's would
     if plain_first:  # a plain request that finishes at once, so a forcing request later takes its recycled slot
         runner.evict(runner.admit(plain_prompt + think, len(plain_prompt), plain))
-    owner = {runner.admit(p + think, len(p), forced, chunked=(i == 0)): i for i, p in enumerate(prompts)}
+    owner = {runner.admit(p + think, len(p), forced[i], chunked=(i == 0)): i for i, p in enumerate(prompts)}
     owner[runner.admit(plain_prompt + think, len(plain_prompt), plain)] = "plain"
     outputs: dict = {}
     for step in range(2000):
@@ -273,6 +328,18 @@ def test_the_v2_runner_steers_like_resubmission(
     plain = outputs["plain"]  # never steered: it thinks until the script's first stop, at a multiple of 7
     plain_start = len(prompt_ids(tok, ["plain?"])[0]) + len(think)
     assert (plain_start + len(plain)) % 7 == 0 and len(plain) <= 7
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_v2_runner_runs_every_method_like_resubmission(smol_tokenizer, method):
+    tok = smol_tokenizer
+    forcing = replace(grid_forcing(30, 0, "Wait", 0), **METHODS[method])
+    questions = ["q?", "a longer question?"]
+    outputs, next_id, think = run_v2(tok, prompt_ids(tok, questions), forcing, break_every=5)
+    reference = generate(
+        ScriptedEngine(tok, lambda s, n, seed: next_id(s.ids), next_id.filler), questions, forcing, progress=False
+    )
+    assert [outputs[0], outputs[1]] == [g.token_ids[len(think) :] for g in reference]
 
 
 def test_vllm_loads_the_processor_under_both_runners(smol_tokenizer):

@@ -28,11 +28,24 @@ Deliberate differences from the harness, each tested:
 * A sampled id outside the tokenizer's vocabulary (embedding rows past the vocabulary, README known issue) ends
   the segment like a stop and is never re-fed.
 * No engine is ever called with an empty batch (issues #35/#95): drivers only submit samples that are not done.
+
+Other test-time-scaling methods are settings of the same machine (docs/budget-forcing.md, "Other methods"):
+
+* `end_message` (native caps: vLLM's `thinking_token_budget`, llama.cpp's `--reasoning-budget-message`, Qwen3's
+  two-call method): when the budget runs out, this text is forced before the end delimiter. It is forced text, not
+  thinking: the budget counts what the model thought.
+* `suppress` (NoWait, arXiv 2506.08343): while thinking, every token whose text is one of the words (any case, with
+  or without surrounding spaces) is masked (`Sample.banned_ids`); forced text is never masked.
+* `alpha` (AlphaOne, arXiv 2505.24863): before the alpha moment (`alpha` x `alpha_reference` thinking tokens) the
+  ignore string is inserted at a paragraph break with a scheduled probability (the sample's own seeded draws);
+  from the moment on, a token that writes the ignore word ends thinking like a stop.
 """
 
 from __future__ import annotations
 
 import weakref
+import random
+import string
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
@@ -75,6 +88,20 @@ class Forcing:
     forced_answer: str = FORCED_ANSWER
     stops: tuple[str, ...] = ("<|im_start|>", "<|im_end|>")  # until_thinking
     answer_stops: tuple[str, ...] = ("<|im_end|>",)
+    end_message: str = Field(
+        "", description="native cap: text forced before the end of thinking when the budget runs out"
+    )
+    suppress: tuple[str, ...] = Field((), description="NoWait: words whose tokens are masked while thinking")
+    alpha: float | None = Field(
+        None, gt=0, description="AlphaOne: the alpha moment falls at alpha x alpha_reference thinking tokens"
+    )
+    alpha_reference: int | None = Field(
+        None, ge=1, description="AlphaOne: the reference thinking length, e.g. the mean of a run without forcing"
+    )
+    alpha_p: float = Field(0.5, ge=0, le=1, description="AlphaOne: chance of inserting ignore_str at the first break")
+    alpha_schedule: Literal["linear", "constant"] = Field(
+        "linear", description="AlphaOne: 'linear' anneals alpha_p to 0 at the alpha moment, 'constant' keeps it"
+    )
 
     _no_bool_numbers = field_validator("*", mode="before")(refuse_bools)
 
@@ -91,7 +118,24 @@ class Forcing:
             raise ValueError("rejection_tries needs temperature > 0: greedy decoding gives the same sample every try")
         if isinstance(self.max_thinking, int) and self.min_thinking > self.max_thinking:
             raise ValueError(f"min_thinking ({self.min_thinking}) exceeds max_thinking ({self.max_thinking})")
+        if self.alpha is not None:
+            if self.alpha_reference is None:
+                raise ValueError("alpha needs alpha_reference: the thinking length (tokens) the alpha moment scales")
+            if not self.ignore_str.strip():
+                raise ValueError("alpha needs an ignore_str: it is what alpha scheduling inserts")
+            if self.ignore:
+                raise ValueError(
+                    "alpha and ignore both decide what a 'Wait' does (alpha ends thinking at it after the alpha "
+                    "moment, ignore writes it at an end): use one"
+                )
+        if any(not w.strip() for w in self.suppress):
+            raise ValueError("suppress: a word is empty")
         return self
+
+    @property
+    def alpha_moment(self) -> int | None:
+        """The thinking-token count at which AlphaOne switches from slow to fast thinking."""
+        return None if self.alpha is None else max(1, round(self.alpha * self.alpha_reference))
 
     def describe(self, *names: str) -> dict:
         """The named settings (default: the budget-forcing ones), for banners and tables."""
@@ -113,6 +157,11 @@ class Vocab:
     answer_stop_seqs: tuple[tuple[int, ...], ...]
     size: int  # ids >= size are outside the tokenizer
     ends_with_newline: frozenset[int]  # ids whose text ends with "\n"
+    end_message: tuple[int, ...] = ()
+    suppress_ids: frozenset[int] = frozenset()  # NoWait: masked while thinking
+    ignore_word_ids: frozenset[int] = frozenset()  # AlphaOne: tokens that write the ignore word
+    paragraph_ids: frozenset[int] = frozenset()  # AlphaOne: ids whose text ends a paragraph ("\n\n")
+    blank_ids: frozenset[int] = frozenset()  # AlphaOne: ids of only whitespace and a newline
 
     @classmethod
     def build(cls, tokenizer, forcing: Forcing) -> "Vocab":
@@ -135,6 +184,13 @@ class Vocab:
             answer_stop_seqs=tuple(s for s in answer_stops if len(s) > 1),
             size=size,
             ends_with_newline=newline_token_ids(tokenizer),
+            end_message=ids(forcing.end_message) if forcing.end_message else (),
+            suppress_ids=word_token_ids(tokenizer, forcing.suppress, "suppress"),
+            ignore_word_ids=word_token_ids(tokenizer, (forcing.ignore_str.split()[0],), "ignore_str")
+            if forcing.alpha is not None
+            else frozenset(),
+            paragraph_ids=_texts(tokenizer).paragraph if forcing.alpha is not None else frozenset(),
+            blank_ids=_texts(tokenizer).blank if forcing.alpha is not None else frozenset(),
         )
 
 
@@ -149,6 +205,52 @@ def newline_token_ids(tokenizer) -> frozenset[int]:
     return _NEWLINE_IDS[tokenizer]
 
 
+@dataclass(frozen=True)
+class _TokenTexts:
+    by_word: dict[str, frozenset[int]]  # ids by their text stripped of spaces and punctuation, lower case
+    paragraph: frozenset[int]
+    blank: frozenset[int]
+
+
+_TEXTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _texts(tokenizer) -> _TokenTexts:
+    """Every token's text, indexed for the word and paragraph rules; one vocabulary scan per tokenizer."""
+    if tokenizer not in _TEXTS:
+        by_word: dict[str, set[int]] = {}
+        paragraph, blank = set(), set()
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))], skip_special_tokens=False)
+        for i, text in enumerate(texts):
+            by_word.setdefault(text.strip().strip(string.punctuation).lower(), set()).add(i)
+            if text.rstrip(" \t").endswith("\n\n"):
+                paragraph.add(i)
+            if "\n" in text and not text.strip():
+                blank.add(i)
+        _TEXTS[tokenizer] = _TokenTexts(
+            {w: frozenset(ids) for w, ids in by_word.items()}, frozenset(paragraph), frozenset(blank)
+        )
+    return _TEXTS[tokenizer]
+
+
+def word_token_ids(tokenizer, words: tuple[str, ...], setting: str) -> frozenset[int]:
+    """Ids of every token that writes one of `words` on its own: its text, stripped of spaces and punctuation, is the
+    word in any case ("Wait", " wait", "WAIT", " Wait,"). A word written only across several tokens is refused: masking
+    a piece of it would mask other words too."""
+    if not words:
+        return frozenset()
+    index, found = _texts(tokenizer).by_word, set()
+    for word in words:
+        key = word.strip().strip(string.punctuation).lower()
+        if not index.get(key):
+            raise ValueError(
+                f"{setting}: {word!r} is not a single token in this tokenizer (only words that are can be masked "
+                "or recognised token by token); give a shorter form"
+            )
+        found |= index[key]
+    return frozenset(found)
+
+
 def auto_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> int:
     """The harness's `max_tokens_thinking=auto`: the context left after the longest prompt in the batch, the two
     delimiters and 100 tokens kept for the answer (0 when nothing is left: the end is forced at once).
@@ -159,7 +261,7 @@ def auto_budget(forcing: Forcing, vocab: Vocab, prompt_lengths: list[int]) -> in
 
 @dataclass
 class Segment:
-    kind: Literal["prompt", "think_start", "model", "ignore", "end", "forced_end", "answer"]
+    kind: Literal["prompt", "think_start", "model", "ignore", "inserted", "end", "end_message", "forced_end", "answer"]
     ids: list[int] = field(default_factory=list)
 
 
@@ -188,7 +290,10 @@ class Sample:
         self.answer_tokens = 0
         self.n_ignored = 0
         self.n_ignore_skipped = 0  # ignores asked for but not done: the string no longer fit the budget
+        self.n_inserted = 0  # AlphaOne: ignore strings inserted at paragraph breaks
         self.forced_end = False
+        self.moment = forcing.alpha_moment
+        self._draws = random.Random(self.seed) if self.moment is not None else None
         self._segment_len = 0  # tokens accepted in the current generation segment
         self._min_segment = 0  # the current segment must reach this length before a stop counts
         if budget is not None and budget <= 0:
@@ -239,8 +344,28 @@ class Sample:
         return self.phase is Phase.DONE
 
     @property
+    def fast(self) -> bool:
+        """Past the AlphaOne moment: a written ignore word ends thinking."""
+        return self.moment is not None and self.thinking_tokens >= self.moment
+
+    @property
     def stop_ids(self) -> frozenset[int]:
-        return self.vocab.stop_ids if self.phase is Phase.THINK else self.vocab.answer_stop_ids
+        if self.phase is not Phase.THINK:
+            return self.vocab.answer_stop_ids
+        return self.vocab.stop_ids | self.vocab.ignore_word_ids if self.fast else self.vocab.stop_ids
+
+    @property
+    def banned_ids(self) -> frozenset[int]:
+        """Ids the model may not sample now (NoWait's words while thinking)."""
+        return self.vocab.suppress_ids if self.phase is Phase.THINK else frozenset()
+
+    @property
+    def segment_room(self) -> int:
+        """Tokens a generation request may produce before the sample needs a new request: its `max_new`, and while
+        thinking slowly, no further than the AlphaOne moment (after which the stops change)."""
+        if self.phase is Phase.THINK and self.moment is not None and not self.fast:
+            return min(self.max_new, self.moment - self.thinking_tokens)
+        return self.max_new
 
     @property
     def max_new(self) -> int:
@@ -285,12 +410,15 @@ class Sample:
             elif self.answer_tokens >= self.forcing.max_answer:
                 self.end_segment("length")
             return True
+        previous = self.ids[-2]
         self._current("model").ids.append(token)
         self.thinking_tokens += 1
         if self._strip_stop_sequence(self.vocab.stop_seqs):
             self.end_segment("stop")
         elif self.thinking_tokens >= self.cap:
             self.end_segment("length")
+        elif self.moment is not None:
+            self._schedule(token, previous)
         return True
 
     def end_segment(self, reason: Literal["stop", "length"]) -> None:
@@ -318,8 +446,32 @@ class Sample:
         self._enter_answer()
 
     # -- internals --------------------------------------------------------------------------------------
+    def _schedule(self, token: int, previous: int) -> None:
+        """AlphaOne before its moment: at a paragraph break, insert the ignore string with the scheduled chance (a
+        new segment: the text is forced). Reaching the moment also starts a new segment (the stops change)."""
+        if self.thinking_tokens >= self.moment:
+            if self.thinking_tokens == self.moment:
+                self.segment_id += 1
+            return
+        v = self.vocab
+        if not (token in v.paragraph_ids or (token in v.blank_ids and previous in v.ends_with_newline)):
+            return
+        chance = self.forcing.alpha_p
+        if self.forcing.alpha_schedule == "linear":
+            chance *= 1 - self.thinking_tokens / self.moment
+        if self._draws.random() < chance and self.max_new - len(v.ignore) >= 1:
+            self._append("inserted", v.ignore)
+            self.thinking_tokens += len(v.ignore)
+            self.n_inserted += 1
+            self.segment_id += 1
+            self._restart_segment(min_tokens=0)
+
     def _force_end(self) -> None:
         last = self.ids[-1] if self.ids else None
+        if self.vocab.end_message:
+            newline = () if last in self.vocab.ends_with_newline else self.vocab.newline
+            self._append("end_message", newline + self.vocab.end_message)
+            last = self.ids[-1]
         newline = () if last in self.vocab.ends_with_newline else self.vocab.newline
         self._append("forced_end", newline + self.vocab.forced_end)
         self.forced_end = True
@@ -366,8 +518,8 @@ class Sample:
             )
 
         return Generation(
-            text=text({"think_start", "model", "ignore", "end", "forced_end", "answer"}),
-            thinking=text({"model", "ignore"}),
+            text=text({"think_start", "model", "ignore", "inserted", "end", "end_message", "forced_end", "answer"}),
+            thinking=text({"model", "ignore", "inserted"}),
             answer=text({"forced_end", "answer"}).split(self.forcing.answer_start, 1)[-1].lstrip("\n")
             if self.forced_end
             else text({"answer"}).lstrip("\n"),
@@ -377,6 +529,7 @@ class Sample:
             n_ignore_skipped=self.n_ignore_skipped,
             forced_end=self.forced_end,
             budget=self.budget,
+            n_inserted=self.n_inserted,
             token_ids=self.ids[self.prompt_len :],
             segments=[
                 (s.kind, tokenizer.decode(s.ids, skip_special_tokens=False)) for s in self.segments[1:] if s.ids
@@ -399,7 +552,14 @@ class Generation:
     budget: int | None
     token_ids: list[int]
     segments: list[tuple[str, str]]  # (kind, text) for highlighting forced parts
+    n_inserted: int = 0  # AlphaOne insertions
     tries: int = 1  # rejection sampling
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token of the sequence after the chat prompt: delimiters, thinking, forced text and answer. The unit
+        of the methods' common token axis (`s1lib.eval.methods`)."""
+        return len(self.token_ids)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)

@@ -267,6 +267,8 @@ class HFEngine:
         logits = logits[: sample.vocab.size].clone()  # never sample embedding rows past the tokenizer
         if sample.min_new > 0:
             logits[list(sample.stop_ids)] = float("-inf")
+        if banned := sample.banned_ids:
+            logits[list(banned)] = float("-inf")
         temperature, top_p = sample.forcing.temperature, sample.forcing.top_p
         if temperature == 0:
             return int(logits.argmax())

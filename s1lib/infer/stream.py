@@ -30,7 +30,10 @@ from s1lib.infer.forcing import Forcing, Phase, Sample, Vocab, auto_budget
 
 # Per-request settings. The sampling fields are the request's own SamplingParams; the chat format (delimiters and
 # stops) belongs to the model being served, so it stays the default `Forcing`'s and is checked once at start-up.
-SETTINGS = ("max_thinking", "min_thinking", "ignore", "ignore_str", "max_generation", "max_answer", "forced_answer")
+SETTINGS = (
+    *("max_thinking", "min_thinking", "ignore", "ignore_str", "max_generation", "max_answer", "forced_answer"),
+    *("end_message", "suppress", "alpha", "alpha_reference", "alpha_p", "alpha_schedule"),
+)
 FORMAT = ("think_start", "answer_start", "stops", "answer_stops")
 NONE = ("none", "null")  # max_thinking without a cap: JSON null is not a valid vllm_xargs value
 
@@ -40,8 +43,14 @@ class ForcingError(ValueError):
 
 
 def request_args(forcing: Forcing, budget: int | None | str = "forcing") -> dict:
-    """The per-request settings for `forcing`, with `budget` (an int or None) in place of its max_thinking."""
-    args = {name: getattr(forcing, name) for name in SETTINGS}
+    """The per-request settings for `forcing`, with `budget` (an int or None) in place of its max_thinking, as JSON
+    takes them (`vllm_xargs`): lists for word lists, and the other methods' settings only when they are set."""
+    default = Forcing()
+    args = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name in SETTINGS
+        if (value := getattr(forcing, name)) != getattr(default, name) or name in SETTINGS[:7]
+    }
     if budget != "forcing":
         args["max_thinking"] = budget
     if args["max_thinking"] is None:
@@ -86,8 +95,9 @@ def streamable(forcing: Forcing, vocab: Vocab) -> bool:
     return all(getattr(forcing, f) == getattr(default, f) for f in FORMAT) and not vocab.stop_seqs
 
 
-def stream_for(prompt: list[int], forcing: Forcing, vocab: Vocab) -> "Stream":
-    """A stream for a request whose prompt may or may not already end with the think delimiter."""
+def stream_for(prompt: list[int], forcing: Forcing, vocab: Vocab, seed: int | None = None) -> "Stream":
+    """A stream for a request whose prompt may or may not already end with the think delimiter; `seed` (the
+    request's) seeds the sample's own draws (AlphaOne's), as `build_samples` seeds them offline."""
     think = list(vocab.think_start)
     has_think = len(prompt) >= len(think) and prompt[len(prompt) - len(think) :] == think
     question = prompt[: len(prompt) - len(think)] if has_think else list(prompt)
@@ -95,7 +105,7 @@ def stream_for(prompt: list[int], forcing: Forcing, vocab: Vocab) -> "Stream":
         budget = auto_budget(forcing, vocab, [len(question)])
     else:
         budget = forcing.max_thinking
-    return Stream(Sample(question, forcing, vocab, budget), seen=len(prompt))
+    return Stream(Sample(question, forcing, vocab, budget, seed=seed), seen=len(prompt))
 
 
 class Stream:

@@ -104,6 +104,7 @@ def sweep(
     (resolved over `questions` as the harness does)."""
     if base.temperature != 0:
         raise ValueError("the prefix property needs greedy decoding (temperature 0)")
+    _refuse_alpha(base)
     tok = engine.tokenizer
     vocab = Vocab.build(tok, base)
     prompts = prompt_ids(tok, questions)
@@ -147,6 +148,7 @@ def string_sweep(
         raise ValueError("the shared thinking needs greedy decoding (temperature 0)")
     if ignore < 1:
         raise ValueError(f"ignore must be >= 1 to compare strings (got {ignore})")
+    _refuse_alpha(base)
     tok = engine.tokenizer
     first, _ = run_samples(engine, questions, replace(base, ignore=0), progress)
     settings = {text: replace(base, ignore=ignore, ignore_str=text) for text in strings}
@@ -162,3 +164,11 @@ def string_sweep(
     for text in strings:
         out[text] = [resumed.get((i, text), s).result(tok) for i, s in enumerate(first)]
     return out
+
+
+def _refuse_alpha(base: Forcing) -> None:
+    if base.alpha is not None:
+        raise ValueError(
+            "AlphaOne scheduling (forcing.alpha) cannot be swept from one run: its insertions depend on the budget "
+            "and it refuses ignores; evaluate its settings one by one (s1lib.eval.methods)"
+        )

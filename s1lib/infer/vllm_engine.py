@@ -139,7 +139,7 @@ class VLLMEngine:
                 max_tokens=self._room(s),
                 temperature=s.forcing.temperature,
                 top_p=s.forcing.top_p,
-                seed=None if s.forcing.temperature == 0 else s.seed,
+                seed=s.seed,  # greedy too: the processor seeds AlphaOne's draws with it, as `Sample` does here
                 stop_token_ids=sorted(s.vocab.answer_stop_ids),
                 skip_special_tokens=False,
                 spaces_between_special_tokens=False,
@@ -157,7 +157,8 @@ class VLLMEngine:
         """Tokens one request may emit: the whole thinking budget, the forced end and the answer (and its stop),
         within the context."""
         v = s.vocab
-        room = s.cap - s.thinking_tokens + len(v.newline) + len(v.forced_end) + s.forcing.max_answer + 1
+        forced = 2 * len(v.newline) + len(v.end_message) + len(v.forced_end)
+        room = s.cap - s.thinking_tokens + forced + s.forcing.max_answer + 1
         return max(1, min(room, self.context_length - len(s.ids)))
 
     def _params(self, s: Sample):
@@ -166,8 +167,10 @@ class VLLMEngine:
 
         seqs = s.vocab.stop_seqs if s.phase is Phase.THINK else s.vocab.answer_stop_seqs
         multi = [self.tokenizer.decode(q) for q in seqs]
+        banned = s.banned_ids  # a mask, not a bias: vLLM clamps logit_bias to -100
         return SamplingParams(
-            max_tokens=s.max_new,
+            max_tokens=s.segment_room,
+            allowed_token_ids=[i for i in range(s.vocab.size) if i not in banned] if banned else None,
             min_tokens=s.min_new,
             stop_token_ids=sorted(s.stop_ids),
             stop=multi or None,

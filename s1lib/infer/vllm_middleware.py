@@ -12,11 +12,15 @@ vLLM to answer 401: nobody without the key learns anything from the server.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 
+from s1lib.infer.forcing import word_token_ids
 from s1lib.infer.stream import ForcingError, forcing_from_args
+
+TOKENIZER_ENV = "S1LIB_SERVE_TOKENIZER"  # set by `s1lib serve`: the served model's tokenizer, for the word checks
 
 PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/responses")
 
@@ -31,10 +35,27 @@ def problem(body: bytes) -> str | None:
     if not isinstance(xargs, dict):
         return None
     try:
-        forcing_from_args(xargs)
-    except ForcingError as err:
+        forcing = forcing_from_args(xargs)
+        if forcing is not None and os.environ.get(TOKENIZER_ENV):
+            check_words(forcing, _tokenizer(os.environ[TOKENIZER_ENV]))
+    except (ForcingError, ValueError) as err:
         return str(err)
     return None
+
+
+def check_words(forcing, tokenizer) -> None:
+    """Words the processor must find as single tokens (NoWait's, AlphaOne's ignore word): refused here with a 400
+    rather than dropped by the processor with a warning in the server's log."""
+    word_token_ids(tokenizer, forcing.suppress, "suppress")
+    if forcing.alpha is not None:
+        word_token_ids(tokenizer, (forcing.ignore_str.split()[0],), "ignore_str")
+
+
+@functools.cache
+def _tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
 
 
 def authorized(scope) -> bool:

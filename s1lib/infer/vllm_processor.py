@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+from typing import NamedTuple
 
 import torch
 
@@ -51,6 +52,14 @@ if not INTERFACES:
     )
 
 GREEDY = 1e-5  # vLLM samples greedily below this temperature
+
+
+class Ids(NamedTuple):
+    stops: torch.Tensor  # thinking stops
+    fast_stops: torch.Tensor  # and, past the AlphaOne moment, the tokens that write the ignore word
+    banned: torch.Tensor  # NoWait's masked words
+
+
 logger = logging.getLogger(__name__)
 
 
@@ -64,15 +73,19 @@ def _tokenizer(path: str, revision: str | None):
 class Row:
     """One running request: its stream, its own generator when sampled, and how many of its output ids were read."""
 
-    def __init__(self, stream: Stream, temperature: float, seed: int | None, stops: torch.Tensor):
+    def __init__(self, stream: Stream, temperature: float, seed: int | None, ids: "Ids"):
         self.stream, self.read = stream, 0
         self.output: list[int] = []  # V1 only: the engine's live list of the request's output ids
-        self.stops = stops  # the thinking stop ids, looked up once per request rather than every step
+        self.ids = ids  # the id tensors of its settings, built once per setting rather than every step
         self.temperature = temperature
         self.generator = None
         if temperature >= GREEDY:
             self.generator = torch.Generator()
             self.generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, (1,))))
+
+    @property
+    def stops(self) -> torch.Tensor:
+        return self.ids.fast_stops if self.stream.sample.fast else self.ids.stops
 
     def resume(self, emitted: list[int]) -> None:
         """A request that comes back with output (after a preemption): read what it already emitted."""
@@ -94,22 +107,37 @@ class Steering:
         self.end_id = self.tokenizer.eos_token_id
         self.device = device
         self.rows: dict[int, Row] = {}
-        self._vocabs: dict[Forcing, tuple[Vocab, torch.Tensor]] = {}
+        self._vocabs: dict[Forcing, tuple[Vocab, Ids]] = {}
         if not streamable(Forcing(), self.vocab(Forcing())[0]):
             raise ForcingError(
                 f"{config.tokenizer}: the thinking stops {Forcing().stops} are not single tokens in "
                 "this tokenizer, so the processor cannot decide them; use the resubmission driver"
             )
 
-    def vocab(self, forcing: Forcing) -> tuple[Vocab, torch.Tensor]:
+    def vocab(self, forcing: Forcing) -> tuple[Vocab, "Ids"]:
         if forcing not in self._vocabs:
             vocab = Vocab.build(self.tokenizer, forcing)
-            self._vocabs[forcing] = vocab, torch.tensor(sorted(vocab.stop_ids), device=self.device)
+
+            def tensor(ids) -> torch.Tensor:
+                return torch.tensor(sorted(ids), dtype=torch.long, device=self.device)
+
+            self._vocabs[forcing] = (
+                vocab,
+                Ids(
+                    tensor(vocab.stop_ids), tensor(vocab.stop_ids | vocab.ignore_word_ids), tensor(vocab.suppress_ids)
+                ),
+            )
         return self._vocabs[forcing]
 
-    def new_row(self, forcing: Forcing, params, prompt: list[int]) -> Row:
-        vocab, stops = self.vocab(forcing)
-        return Row(stream_for(list(prompt), forcing, vocab), params.temperature, params.seed, stops)
+    def new_row(self, forcing: Forcing, params, prompt: list[int]) -> Row | None:
+        """The row of a request, or None (with a warning) when its settings do not fit this tokenizer (the server's
+        middleware refuses those with a 400 first; this keeps one bad offline request from stopping the engine)."""
+        try:
+            vocab, ids = self.vocab(forcing)
+        except ValueError as err:
+            logger.warning("budget forcing dropped for a request: %s", err)
+            return None
+        return Row(stream_for(list(prompt), forcing, vocab, params.seed), params.temperature, params.seed, ids)
 
     def read(self, key: int, tokens: list[int], resume: bool = False) -> None:
         """Give a row its new ids (with `resume`, all it emitted before a preemption). A row whose ids contradict
@@ -136,6 +164,8 @@ class Steering:
                 decide.append((index, row))
             elif row.stream.masks_stops:
                 self._mask_stops(logits, index, row)
+            if target is None and row.stream.sample.banned_ids:
+                logits[index, row.ids.banned] = float("-inf")  # before the stop is decided: as the hf engine picks
         for index, row in decide:
             if self._stops_here(logits[index], row):
                 row.stream.stop()
@@ -183,6 +213,8 @@ class V1Steering(Steering):
         if prompt is None or forcing is None:
             return None
         row = self.new_row(forcing, params, prompt)
+        if row is None:
+            return None
         row.output = output
         if output:  # a preempted request coming back: read what it already emitted
             row.resume(list(itertools.takewhile(lambda t: t >= 0, output)))
@@ -245,7 +277,10 @@ class V2Steering(Steering):
         prompt_len = int(self.req_states.prompt_len.np[slot])
         if slot in self.pending:
             forcing, params = self.pending.pop(slot)
-            self.rows[slot] = self.new_row(forcing, params, self._tokens(slot, 0, prompt_len))
+            row = self.new_row(forcing, params, self._tokens(slot, 0, prompt_len))
+            if row is None:
+                return
+            self.rows[slot] = row
             if seq_len > prompt_len:  # a preempted request coming back with output
                 self.read(slot, self._tokens(slot, prompt_len, seq_len - 1) + [last], resume=True)
             return
