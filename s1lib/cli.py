@@ -9,6 +9,7 @@ and train, the same command resumes.
 from __future__ import annotations
 
 import argparse
+import typing
 import json
 import sys
 from pathlib import Path
@@ -36,8 +37,13 @@ def _add_forcing_args(p: argparse.ArgumentParser) -> None:
     for name in forcing_flags():
         info = Forcing.__pydantic_fields__[name]
         extra = "; 'none' for no cap" if name == "max_thinking" else ""
+        words = typing.get_origin(info.annotation) is tuple
         g.add_argument(
-            f"--{name.replace('_', '-')}", dest=name, metavar="V", help=f"{info.description or name}{extra}"
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="W1,W2" if words else "V",
+            type=(lambda text: tuple(w.strip() for w in text.split(","))) if words else None,
+            help=f"{info.description or name}{extra}{' (comma-separated)' if words else ''}",
         )
 
 

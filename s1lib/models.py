@@ -99,6 +99,17 @@ def resolve_model(spec: str) -> str:
     return spec
 
 
+def display_name(spec: str) -> str:
+    """A model as a reader should see it: an alias or hub id as given; a trained model folder (`.../<run>/final` or
+    `.../<run>/checkpoint-N`) by its run's name; another local folder by its own name. Never a machine's path."""
+    path = Path(spec)
+    if not (path.is_absolute() or spec.startswith(".") or spec.count("/") > 1 or path.exists()):  # hub: org/name
+        return spec
+    if path.name == "final" or path.name.startswith("checkpoint-"):
+        return f"{path.parent.name} ({path.name})" if path.name != "final" else path.parent.name
+    return path.name
+
+
 def _hub_error(spec: str, err: Exception) -> ModelError:
     offline = (
         " (HF_HUB_OFFLINE=1 is set, so only the local cache is read)"

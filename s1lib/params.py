@@ -126,6 +126,30 @@ class SweepParams(Section):
         return v
 
 
+class MethodsParams(Section):
+    """Notebook 12: test-time-scaling methods beside budget forcing, at sweep.budgets (s1lib.eval.methods)."""
+
+    end_message: str = Field(
+        "Considering the limited time by the user, I have to give the solution based on the thinking directly now.",
+        description="the native cap's message (Qwen3's documented wording)",
+    )
+    suppress: list[str] = Field(["Wait", "Hmm", "Alternatively"], description="NoWait's masked words")
+    alphas: list[float] = Field([1.4], description="AlphaOne's alpha values (1.4: the paper's default)")
+    alpha_p: float = Field(0.5, ge=0, le=1, description="AlphaOne's insertion chance at the first break")
+    samples: list[int] = Field([4, 8], description="k: samples per question for majority voting and short-m@k")
+    short: list[int] = Field([1, 3], description="m: short-m@k votes among the first m samples to finish thinking")
+    temperature: float = Field(
+        0.6, ge=0, description="every method's decoding (0: greedy; the parallel methods need > 0); 0.6 as AlphaOne"
+    )
+
+    @field_validator("samples", "short")
+    @classmethod
+    def _counts(cls, v):
+        if any(k < 1 for k in v) or v != sorted(set(v)):
+            raise ValueError(f"sample counts must be >= 1, increasing, without repeats (got {v})")
+        return v
+
+
 class DataParams(Section):
     pool: str = Field(
         "pool-59k",
@@ -339,6 +363,7 @@ class Params(Section):
     forcing: Forcing = Forcing()
     eval: EvalParams = EvalParams()
     sweep: SweepParams = SweepParams()
+    methods: MethodsParams = MethodsParams()
     data: DataParams = DataParams()
     train: TrainParams = TrainParams()
     mini: MiniParams = MiniParams()

@@ -387,3 +387,14 @@ def test_every_forcing_setting_has_a_flag_checked_by_its_field(capsys):
         _overrides(parser.parse_args(["generate", "q", "--max-thinking", "none"]))["forcing"]["max_thinking"] is None
     )
     assert "forcing.ignore" in one_message(capsys, ["generate", "q", "--ignore", "two"])
+
+
+def test_word_lists_are_comma_separated_and_a_word_the_tokenizer_splits_is_named(capsys):
+    from s1lib.cli import _overrides, build_parser
+
+    args = build_parser().parse_args(["generate", "q", "--suppress", "Wait, Hmm,Alternatively"])
+    assert _overrides(args)["forcing"]["suppress"] == ("Wait", "Hmm", "Alternatively")
+    assert main(["generate", "--max-thinking", "4", "--suppress", "Wait,double-check", "q?"]) == 2
+    err = capsys.readouterr().err  # after the model's loading bar: the tokenizer is the model's
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("s1lib generate: suppress: 'double-check' is not a single token")

@@ -46,3 +46,19 @@ def test_hub_id_without_network_explains(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="could not load model 'nobody/nothing'.*smollm2-135m"):
         load_model("nobody/nothing")
+
+
+@pytest.mark.parametrize(
+    "spec, shown",
+    [
+        ("smollm2-135m", "smollm2-135m"),
+        ("simplescaling/s1-32B", "simplescaling/s1-32B"),
+        ("/home/me/s1/runs/smoke/sft/mini-letters-51fa383f96a2/final", "mini-letters-51fa383f96a2"),
+        ("runs/smoke/sft/s1k-0abc/checkpoint-20", "s1k-0abc (checkpoint-20)"),
+        ("./my-models/qwen-local", "qwen-local"),
+    ],
+)
+def test_a_model_is_shown_by_name_never_by_path(spec, shown):
+    from s1lib.models import display_name
+
+    assert display_name(spec) == shown

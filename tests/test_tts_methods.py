@@ -156,3 +156,93 @@ def test_a_request_for_the_engine_stops_at_the_moment(tok):
 def test_bad_settings_name_the_setting(settings, message):
     with pytest.raises(ValueError, match=message):
         Forcing(**settings)
+
+
+def test_the_sweep_refuses_alpha_scheduling(tok):
+    from s1lib.infer.sweep import string_sweep, sweep
+
+    engine = ScriptedEngine(tok, *scripted(tok, stop_every=9))
+    with pytest.raises(ValueError, match="cannot be swept"):
+        sweep(engine, ["q?"], [16, 32], [0], alpha())
+    with pytest.raises(ValueError, match="cannot be swept"):
+        string_sweep(engine, ["q?"], ["Wait"], 1, alpha())
+
+
+# -- the comparison's arithmetic (s1lib.eval.methods) -------------------------------------------------------------
+DRAWN = {  # four samples of one question; sample 1 thinks least, then 3, 0, 2
+    "answers": ["3", "4", "3", "5"],
+    "correct": [True, False, True, False],
+    "thinking": [10, 5, 20, 8],
+    "total": [15, 10, 25, 13],
+    "head": 2,
+}
+
+
+def test_short_m_at_k_votes_among_the_first_to_finish_and_counts_the_stopped_samples_tokens():
+    from s1lib.eval.methods import majority, short_m
+
+    # m = 1: sample 1 alone ("4", wrong); the others stopped after 5 thinking tokens (+ the 2-token delimiter)
+    assert short_m(DRAWN, 4, 1) == (False, 5 + 5 + 5 + 5, 10 + 7 + 7 + 7)
+    # m = 3: samples 1, 3, 0 ("4", "5", "3": a tie, the first to finish wins); sample 2 stopped after 10
+    assert short_m(DRAWN, 4, 3) == (False, 5 + 8 + 10 + 10, 10 + 13 + 15 + 12)
+    # k = 3 leaves sample 3 out: samples 1 and 0 finish first
+    assert short_m(DRAWN, 3, 2) == (False, 5 + 10 + 10, 10 + 15 + 12)
+    assert majority(DRAWN, 4) == (True, 43, 63) and majority(DRAWN, 2) == (True, 15, 25)
+
+
+def test_samples_that_finish_together_are_taken_in_order():
+    from s1lib.eval.methods import short_m
+
+    drawn = {**DRAWN, "thinking": [5, 5, 5, 5], "total": [9, 9, 9, 9]}
+    assert short_m(drawn, 4, 1)[0] is True  # sample 0 ("3", right) is first among equals
+
+
+def method_row(method, setting, correct, tokens):
+    return {
+        "method": method,
+        "setting": setting,
+        "correct": correct,
+        "total_tokens": tokens,
+        "n": len(correct),
+        "accuracy": 100 * sum(correct) / len(correct),
+        "thinking_tokens": tokens - 5,
+        "ci_low": 0,
+        "ci_high": 100,
+    }
+
+
+def test_each_method_is_paired_with_the_budget_forcing_setting_nearest_in_tokens():
+    from s1lib.eval.methods import matched, series
+
+    n = 40
+    rows = [
+        method_row("budget forcing", "no forcing", [False] * n, 20),
+        method_row("budget forcing", '"Wait" x 1', [True] * 30 + [False] * 10, 60),
+        method_row("budget forcing", '"Wait" x 2', [True] * 20 + [False] * 20, 100),
+        method_row("NoWait", "no cap", [False] * n, 15),
+        method_row("majority vote", "k=4", [True] * 20 + [False] * 20, 90),
+    ]
+    table = matched(rows)
+    nowait, vote = table.loc[("NoWait", "no cap")], table.loc[("majority vote", "k=4")]
+    assert nowait["budget forcing"] == "no forcing" and nowait["difference"] == 0 and not nowait["real"]
+    assert vote["budget forcing"] == '"Wait" x 2' and vote["difference"] == 0 and vote["vs no forcing"] == 50
+    assert vote["change ci_low"] > 0  # every question it gains, none it loses
+    curves = series(rows)
+    assert [x for x, *_ in curves['budget forcing: "Wait" x N']] == [20, 60, 100]  # starts at no forcing
+    assert set(curves) == {'budget forcing: "Wait" x N', "budget forcing: caps", "NoWait", "majority vote"}
+
+
+def test_verdicts_say_which_differences_are_real():
+    from s1lib.eval.methods import matched, verdicts
+
+    n = 40
+    rows = [
+        method_row("budget forcing", "no forcing", [False] * n, 20),
+        method_row("budget forcing", '"Wait" x 1', [True] * 30 + [False] * 10, 60),
+        method_row("NoWait", "no cap", [False] * n, 15),
+        method_row("short-1@k", "k=4", [False] * n, 55),
+    ]
+    nowait, short = verdicts(matched(rows))
+    assert "NoWait (no cap, 15 tokens): 0.0% cannot be told apart from budget forcing (no forcing" in nowait
+    assert short.startswith('short-1@k (k=4, 55 tokens): 0.0% trails budget forcing ("Wait" x 1, 60 tokens, 75.0%)')
+    assert "-75.0 points [" in short

@@ -22,7 +22,7 @@ from s1lib.infer.sweep import string_sweep, sweep
 from s1lib.paths import runs_dir
 
 
-ROWS_VERSION = 3  # bump when the rows' fields change, so stale caches are recomputed
+ROWS_VERSION = 4  # bump when the rows' fields change, so stale caches are recomputed
 
 
 def _key(params, benchmark: str, questions, **settings) -> dict:
@@ -50,7 +50,7 @@ def _score(questions, gens) -> dict:
         "grade_reasons": [r.reason for r in grades],
         "thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
         "paper_thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
-        "total_tokens": sum(g.thinking_tokens + g.answer_tokens for g in gens) / n,
+        "total_tokens": sum(g.total_tokens for g in gens) / n,
         "forced_end_rate": sum(g.forced_end for g in gens) / n,
     }
 
@@ -242,7 +242,7 @@ def parallel_vs_sequential(
     params, benchmark: str, engine, ks: list[int], ignores: list[int], temperature: float = 1.0
 ) -> dict[str, list[dict]]:
     """Majority voting over k samples at `temperature` vs sequential scaling ("Wait" x N, greedy), each point
-    with its mean total generated tokens per question (all k samples counted for voting)."""
+    with its mean total tokens per question (`Generation.total_tokens`, all k samples counted for voting)."""
     questions = questions_for(params, benchmark)
     base = params.forcing
     key = _key(
@@ -261,7 +261,7 @@ def parallel_vs_sequential(
                 graded = grade_many([(q.kind, g.text, q.gold, q.prompt) for g in mine])
                 answers = canonical_answers(q.kind, [g.extracted for g in graded])  # vote on equivalence classes
                 votes.append(majority_at_k(answers, [g.correct for g in graded], k))
-                tokens += sum(g.thinking_tokens + g.answer_tokens for g in mine)
+                tokens += sum(g.total_tokens for g in mine)
             acc, lo, hi = bootstrap_ci(votes)
             rows.append(
                 {

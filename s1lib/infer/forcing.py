@@ -53,6 +53,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from s1lib.errors import UserError
 from s1lib.format import ANSWER, FORCED_ANSWER, THINK, encode
 from s1lib.validation import refuse_bools
 
@@ -215,6 +216,10 @@ class _TokenTexts:
 _TEXTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+class WordError(UserError, ValueError):
+    """A word a setting must find as a token (NoWait's, AlphaOne's ignore word) that this tokenizer splits."""
+
+
 def _texts(tokenizer) -> _TokenTexts:
     """Every token's text, indexed for the word and paragraph rules; one vocabulary scan per tokenizer."""
     if tokenizer not in _TEXTS:
@@ -243,7 +248,7 @@ def word_token_ids(tokenizer, words: tuple[str, ...], setting: str) -> frozenset
     for word in words:
         key = word.strip().strip(string.punctuation).lower()
         if not index.get(key):
-            raise ValueError(
+            raise WordError(
                 f"{setting}: {word!r} is not a single token in this tokenizer (only words that are can be masked "
                 "or recognised token by token); give a shorter form"
             )
