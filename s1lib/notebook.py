@@ -13,6 +13,8 @@ def setup(params_file: str, overrides: dict | None = None) -> Params:
     import plotly.io as pio
     from IPython.display import HTML, display
 
+    from s1lib.models import display_name
+
     params = load_params(params_file, overrides)
     pio.renderers.default = "notebook+plotly_mimetype"  # plotly.js embedded once: executed copies open offline
     warning = ""
@@ -24,7 +26,7 @@ def setup(params_file: str, overrides: dict | None = None) -> Params:
     display(
         HTML(
             f'<div style="border-left:4px solid #2563eb;padding:4px 8px">Profile <b>{params.profile}</b> '
-            f"({params.description}) · model <code>{params.model.name}</code> · engine "
+            f"({params.description}) · model <code>{display_name(params.model.name)}</code> · engine "
             f"<code>{params.engine.name}</code>{warning}</div>"
         )
     )

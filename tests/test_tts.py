@@ -96,3 +96,14 @@ def test_curve_series_adds_one_capped_curve_per_wait_count():
     series = curve_series(rows, capped_waits=True)
     assert series['"Wait" x 1, capped at each budget'] == [(16, 12, 7, 17), (32, 30, 25, 35)]
     assert series['budget forcing: "Wait" x N'] == [(8, 10, 5, 15), (40, 40, 35, 45)]  # with the 95% interval
+
+
+def test_a_method_whose_budgets_never_bind_is_named():
+    from s1lib.eval.tts import unbound
+
+    runs = {
+        "BF": [{"thinking_tokens": 8.0}, {"thinking_tokens": 8.0}],
+        "RS": [{"thinking_tokens": 8.1}, {"thinking_tokens": 21.3}],
+    }
+    (line,) = unbound(runs)
+    assert line.startswith("BF: every setting thinks 8 tokens")

@@ -58,17 +58,21 @@ def results_table(results: list[dict], paper_rows=()):
     """A DataFrame: one row per run (accuracy % [95% CI], n) and per paper row, one column per benchmark."""
     import pandas as pd
 
+    from s1lib.models import display_name
+
     benchmarks = list(dict.fromkeys(r["benchmark"] for r in results))
     rows = {}
     for r in results:
         cell = f"{100 * r['accuracy']:.1f} [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}] (n={r['n']})"
-        rows.setdefault(f"{r['model']} · {r['setting']}", {})[r["benchmark"]] = cell
+        rows.setdefault(f"{display_name(r['model'])} · {r['setting']}", {})[r["benchmark"]] = cell
     for row in paper_rows:
+        if all(row.values.get(b) is None for b in benchmarks):
+            continue  # the paper has no number for any of these benchmarks
         mark = "" if row.confirmed else " (unconfirmed)"
         rows[f"paper: {row.setting}{mark}"] = {
             b: "—" if row.values.get(b) is None else f"{row.values[b]:.1f}" for b in benchmarks
         }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("")
+    return pd.DataFrame.from_dict(rows, orient="index", columns=benchmarks).fillna("—")
 
 
 def paired_differences(results: list[dict], reference: str, setting: str | None = None) -> list[dict]:

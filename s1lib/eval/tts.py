@@ -301,10 +301,19 @@ def sweep_table(sweeps: dict[str, list[dict]]):
     return pd.DataFrame(rows).round(1)
 
 
+PROMPT_CONDITIONED = ("TCC", "TCC + BF", "SCC", "SCC + BF", "CCC")
+
+
 def control_study(
-    params, benchmark: str, engine, budgets: list[int], tokens_per_step: int = 32, rejection_tries: int = 4
+    params,
+    benchmark: str,
+    engine,
+    budgets: list[int],
+    tokens_per_step: int = 32,
+    rejection_tries: int = 4,
+    which: tuple[str, ...] = ("BF", *PROMPT_CONDITIONED, "RS"),
 ) -> dict[str, list[dict]]:
-    """Table 3's methods at the given token budgets: budget forcing (BF), token-conditional (TCC) and
+    """Table 3's methods (`which`) at the given token budgets: budget forcing (BF), token-conditional (TCC) and
     step-conditional (SCC) prompts alone and with BF, class-conditional prompts (CCC: short/long), and rejection
     sampling (RS, temperature 1). Step budgets are budget // tokens_per_step, and their usage is checked in tokens
     at that rate. CCC's bounds come from the unprompted run: 'short' must not exceed it, 'long' must not fall
@@ -341,9 +350,9 @@ def control_study(
             for b in budgets
         ],
     }
-    runs = method_runs(params, benchmark, engine, methods)
+    runs = method_runs(params, benchmark, engine, {m: methods[m] for m in ("none", *which)})
     usage = runs.pop("none")[0]["thinking_tokens"]
-    for row, (a_min, a_max) in zip(runs["CCC"], [(None, usage), (usage, None)]):
+    for row, (a_min, a_max) in zip(runs.get("CCC", []), [(None, usage), (usage, None)]):
         row.update(a_min=a_min, a_max=a_max)
     return runs
 
@@ -367,3 +376,17 @@ def methods_table(runs: dict[str, list[dict]], paper=()):
         for p in paper
     ]
     return pd.DataFrame(rows).set_index("method").round(1)
+
+
+def unbound(runs: dict[str, list[dict]]) -> list[str]:
+    """A line per method whose settings all think the same number of tokens: its budgets never bind (the model ends
+    before every cap), so its settings cannot differ and its Scaling is undefined."""
+    lines = []
+    for method, rows in runs.items():
+        tokens = [r["thinking_tokens"] for r in rows]
+        if len(rows) > 1 and max(tokens) - min(tokens) < 0.5:
+            lines.append(
+                f"{method}: every setting thinks {tokens[0]:.0f} tokens on average, under each of its budgets: the "
+                "model ends its thinking before any cap, so the settings cannot differ"
+            )
+    return lines
