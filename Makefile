@@ -38,7 +38,7 @@ TEST_WORKERS ?= 2
 TEST_THREADS := $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 STAMP   := $(VENV)/.installed-$(STACK)
 
-.PHONY: install git-filters lock reproduce test test-fast test-unit test-notebooks lint benchmarks clean
+.PHONY: install git-filters lock reproduce site test test-fast test-unit test-notebooks lint benchmarks clean
 
 install: $(STAMP) git-filters
 
@@ -74,15 +74,19 @@ lock:
 reproduce: install
 	$(BIN)/s1lib reproduce --params $(PARAMS)
 
+# The executed notebooks and the report as a static site (runs/<profile>/site/index.html), after `make reproduce`.
+site: install
+	$(BIN)/s1lib site --params $(PARAMS)
+
 test: install lint test-unit test-notebooks
 
 # The edit-test loop: the unit tests that load no model and start no server (under two minutes).
 test-fast: install
-	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q -m "not slow and not vllm" -n $(TEST_WORKERS) \
+	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q -m "not slow and not vllm and not site" -n $(TEST_WORKERS) \
 		--dist loadfile tests
 
 test-unit: install
-	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q --durations=10 -n $(TEST_WORKERS) --dist loadfile tests
+	OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest -q --durations=10 -m "not site" -n $(TEST_WORKERS) --dist loadfile tests
 
 lint: install
 	$(BIN)/python -m ruff check s1lib tests benchmarks
@@ -91,6 +95,7 @@ lint: install
 test-notebooks: install
 	$(BIN)/python -m pytest -q --durations=15 --nbval-lax --nbval-current-env notebooks/
 	$(BIN)/python -m pytest -q tests/test_figures.py  # now over every figure the notebooks wrote
+	$(BIN)/python -m pytest -q -m site tests/test_site.py  # the site of what they wrote, in a real browser
 
 benchmarks: install
 	$(BIN)/python benchmarks/budget_forcing.py

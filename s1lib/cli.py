@@ -1,4 +1,4 @@
-"""`s1lib` command line: generate, eval, select, train, plan, serve, distill, reproduce.
+"""`s1lib` command line: generate, eval, select, train, plan, serve, distill, reproduce, site.
 
 Every error a user can cause (`s1lib.errors.UserError`: a params file or flag that does not validate, a dataset row
 or file that cannot be read, a model that does not load, a run folder made with other settings) prints one line
@@ -234,6 +234,15 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    from s1lib.params import load_params
+    from s1lib.site import build
+
+    profile = load_params(str(args.params or profile_file(args.profile))).profile
+    print(f"wrote {build(profile, args.out)}")
+    return 0
+
+
 REFUSED = (
     "Refused before any work, with one message naming the file, key or flag (exit 2): unknown or mistyped "
     "params keys; sweep budgets that are not increasing positive numbers; counts and sizes below their minimum "
@@ -409,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--only", nargs="*", help="notebook numbers or names to run (default: all)")
     r.set_defaults(func=cmd_reproduce)
+
+    w = with_profile(
+        sub.add_parser("site", help="a static HTML site of a profile's executed notebooks and report", epilog=REFUSED),
+        settable=False,
+    )
+    w.add_argument("--out", help="folder (default: runs/<profile>/site)")
+    w.set_defaults(func=cmd_site)
     return parser
 
 

@@ -49,11 +49,23 @@ def reproduce(params_file: str, only: list[str] | None = None, kernel: str = "py
             kernel_name=kernel,
             progress_bar=False,
         )
+        finish_progress_bars(target)
         seconds[nb.stem] = time.time() - start
         tqdm.write(f"  {nb.name}: {seconds[nb.stem]:.0f} s -> {target.relative_to(repo_root())}")
         done.append(target)
     print(timing_table(seconds))
     return done
+
+
+def finish_progress_bars(path: Path) -> None:
+    """An executed copy's progress bars, as text, in their final state (`site.final_progress`)."""
+    import nbformat
+
+    from s1lib.site import final_progress
+
+    nb = nbformat.read(path, as_version=4)
+    if final_progress(nb):
+        nbformat.write(nb, path)
 
 
 def timing_table(seconds: dict[str, float]) -> str:
