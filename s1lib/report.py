@@ -16,7 +16,7 @@ def _results_dir(profile: str) -> Path:
 
 
 DASH = "—"
-INTERVAL = re.compile(r"^\s*(-?[\d.]+)\s*\[(-?[\d.]+),\s*(-?[\d.]+)\]")
+INTERVAL = re.compile(r"^\s*([-+]?[\d.]+)\s*\[([-+]?[\d.]+),\s*([-+]?[\d.]+)\]")
 WIDE = 50  # points: a table whose every 95% interval is at least this wide cannot tell its rows apart
 
 

@@ -29,7 +29,8 @@ Deliberate differences from the harness, each tested:
   the segment like a stop and is never re-fed.
 * No engine is ever called with an empty batch (issues #35/#95): drivers only submit samples that are not done.
 
-Other test-time-scaling methods are settings of the same machine (docs/budget-forcing.md, "Other methods"):
+Other test-time-scaling methods are settings of the same machine (docs/budget-forcing.md, "Other methods, as
+settings"):
 
 * `end_message` (native caps: vLLM's `thinking_token_budget`, llama.cpp's `--reasoning-budget-message`, Qwen3's
   two-call method): when the budget runs out, this text is forced before the end delimiter. It is forced text, not
