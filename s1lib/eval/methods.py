@@ -11,8 +11,8 @@ writes some), one sample per question for the sequential methods, each question 
 
 * **Budget forcing** (the paper): no forcing, caps at `sweep.budgets` and "Wait" x `sweep.ignores` at the largest.
 * **Native cap with a message**, **NoWait**, **AlphaOne**: `Forcing` settings (docs/budget-forcing.md, "Other
-  methods, as settings"), each cached on its own (`tts.method_runs`). AlphaOne's reference length is measured by the pilot
-  run: the mean thinking length without forcing.
+  methods, as settings"), each cached on its own (`tts.method_runs`). AlphaOne's reference length is measured by
+  the pilot run: the mean thinking length without forcing.
 * **Majority vote** and **short-m@k** (arXiv 2505.17813): k samples per question at `methods.temperature`.
   short-m@k stops every sample once m have finished thinking and votes among those m. Samples decode in lockstep
   (one token each per step), so the first m to finish are the m shortest thinkers (ties: the earlier sample), and a
