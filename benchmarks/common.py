@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,28 @@ QUESTIONS = [
     "How many legs does a spider have?",
     "What is 2 to the power 10?",
 ]
+
+
+def fresh_folder(profile: str, keep: bool, always: tuple[str, ...] = ()) -> Path:
+    """runs/<profile>/ for a benchmark's own profile: emptied unless `keep`, and its `always` subfolders emptied
+    even then (what the benchmark measures every time)."""
+    folder = ROOT / "runs" / profile
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    for name in always:
+        shutil.rmtree(folder / name, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def miniature_args(description: str):
+    """The miniature benchmarks' flags: how many held-out questions, and whether to reuse the previous training."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n-test", type=int, default=200)
+    parser.add_argument("--keep-model", action="store_true", help="reuse the benchmark's previous training")
+    return parser.parse_args()
 
 
 def write_result(name: str, data: dict) -> Path:

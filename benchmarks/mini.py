@@ -11,13 +11,11 @@ profile's cached model; `--keep-model` reuses the benchmark's previous training 
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import time
 
 import yaml
-from common import ROOT, write_result
+from common import ROOT, fresh_folder, miniature_args, write_result
 
 PROFILE = "mini-benchmark"
 
@@ -35,21 +33,13 @@ def find_cell(notebook: dict, marker: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--keep-model", action="store_true")
-    args = parser.parse_args()
+    args = miniature_args(__doc__.splitlines()[0])
 
     import papermill
 
     from s1lib.eval.tts import extension_table
 
-    folder = ROOT / "runs" / PROFILE
-    if not args.keep_model:
-        shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(folder / "tts", ignore_errors=True)  # the sweep and the ablation always run
-    shutil.rmtree(folder / "eval", ignore_errors=True)
+    folder = fresh_folder(PROFILE, args.keep_model, always=("tts", "eval"))  # the sweep and the ablation always run
     params = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
     params["profile"] = PROFILE
     params_file = folder / "params.yaml"

@@ -12,38 +12,29 @@ profile's caches; `--keep-model` reuses the benchmark's previous training (times
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import time
 
 import yaml
-from common import ROOT, write_result
+from common import fresh_folder, miniature_args, write_result
 
 PROFILE = "tts-methods-benchmark"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--keep-model", action="store_true")
-    args = parser.parse_args()
+    args = miniature_args(__doc__.splitlines()[0])
 
     import pandas as pd
 
     from s1lib.eval import methods
     from s1lib.infer import lazy_engine
     from s1lib.mini import ensure_model, study_params
-    from s1lib.notebook import setup
+    from s1lib.params import load_params
 
-    folder = ROOT / "runs" / PROFILE
-    if not args.keep_model:
-        shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(folder / "tts", ignore_errors=True)  # every method always runs
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = fresh_folder(PROFILE, args.keep_model, always=("tts",))  # every method always runs
     params_file = folder / "params.yaml"
     params_file.write_text(yaml.safe_dump({"extends": "mini", "profile": PROFILE, "mini": {"n_test": args.n_test}}))
-    P = setup(str(params_file))
+    P = load_params(str(params_file))
 
     seconds = {}
     start = time.perf_counter()

@@ -27,8 +27,8 @@ import math
 from dataclasses import asdict, replace
 
 from s1lib.eval.grade import canonical_answers, grade_many
-from s1lib.eval.metrics import bootstrap_ci, majority_at_k, paired_bootstrap
-from s1lib.eval.tts import _key, largest_budget, method_runs
+from s1lib.eval.metrics import majority_at_k, paired_bootstrap
+from s1lib.eval.tts import _key, accuracy_row, largest_budget, method_runs
 from s1lib.format import encode
 from s1lib.infer import generate
 from s1lib.paths import runs_dir
@@ -156,17 +156,11 @@ def short_m(drawn: dict, k: int, m: int) -> tuple[bool, int, int]:
 
 
 def _vote_row(method: str, setting: str, votes: list[tuple[bool, int, int]]) -> dict:
-    correct = [c for c, _, _ in votes]
-    acc, lo, hi = bootstrap_ci(correct)
     n = len(votes)
     return {
         "method": method,
         "setting": setting,
-        "accuracy": 100 * acc,
-        "ci_low": 100 * lo,
-        "ci_high": 100 * hi,
-        "n": n,
-        "correct": correct,
+        **accuracy_row([c for c, _, _ in votes]),
         "thinking_tokens": sum(t for _, t, _ in votes) / n,
         "total_tokens": sum(t for _, _, t in votes) / n,
     }

@@ -36,17 +36,18 @@ def _key(params, benchmark: str, questions, **settings) -> dict:
     }
 
 
+def accuracy_row(correct: list[bool]) -> dict:
+    """Accuracy (%) with its 95% bootstrap interval over questions, n, and the per-question results it came from."""
+    acc, lo, hi = bootstrap_ci(correct)
+    return {"accuracy": 100 * acc, "ci_low": 100 * lo, "ci_high": 100 * hi, "n": len(correct), "correct": correct}
+
+
 def _score(questions, gens) -> dict:
     grades = grade_many([(q.kind, g.text, q.gold, q.prompt) for q, g in zip(questions, gens)])
     correct = [r.correct for r in grades]
-    acc, lo, hi = bootstrap_ci(correct)
     n = len(gens)
     return {
-        "accuracy": 100 * acc,
-        "ci_low": 100 * lo,
-        "ci_high": 100 * hi,
-        "n": n,
-        "correct": correct,
+        **accuracy_row(correct),
         "grade_reasons": [r.reason for r in grades],
         "thinking_tokens": sum(g.thinking_tokens for g in gens) / n,
         "paper_thinking_tokens": sum(paper_thinking_tokens(g.text) for g in gens) / n,
@@ -262,17 +263,9 @@ def parallel_vs_sequential(
                 answers = canonical_answers(q.kind, [g.extracted for g in graded])  # vote on equivalence classes
                 votes.append(majority_at_k(answers, [g.correct for g in graded], k))
                 tokens += sum(g.total_tokens for g in mine)
-            acc, lo, hi = bootstrap_ci(votes)
+            score = {k: v for k, v in accuracy_row(votes).items() if k != "correct"}
             rows.append(
-                {
-                    "method": "parallel: majority vote",
-                    "k": k,
-                    "accuracy": 100 * acc,
-                    "ci_low": 100 * lo,
-                    "ci_high": 100 * hi,
-                    "total_tokens": tokens / len(questions),
-                    "n": len(questions),
-                }
+                {"method": "parallel: majority vote", "k": k, **score, "total_tokens": tokens / len(questions)}
             )
         for n, gens in zip(ignores, waited):
             score = _score(questions, gens)

@@ -162,6 +162,7 @@ class Vocab:
     end_message: tuple[int, ...] = ()
     suppress_ids: frozenset[int] = frozenset()  # NoWait: masked while thinking
     ignore_word_ids: frozenset[int] = frozenset()  # AlphaOne: tokens that write the ignore word
+    fast_stop_ids: frozenset[int] = frozenset()  # AlphaOne: the thinking stops past the moment (stops + the word)
     paragraph_ids: frozenset[int] = frozenset()  # AlphaOne: ids whose text ends a paragraph ("\n\n")
     blank_ids: frozenset[int] = frozenset()  # AlphaOne: ids of only whitespace and a newline
 
@@ -174,13 +175,19 @@ class Vocab:
         answer_stops = [ids(s) for s in forcing.answer_stops]
         eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
         size = len(tokenizer)
+        stop_ids = frozenset(s[0] for s in stops if len(s) == 1) | eos
+        ignore_words = (
+            word_token_ids(tokenizer, (forcing.ignore_str.split()[0],), "ignore_str")
+            if forcing.alpha is not None
+            else frozenset()
+        )
         return cls(
             think_start=ids(forcing.think_start),
             natural_end=ids(forcing.answer_start),
             forced_end=ids(forcing.answer_start + forcing.forced_answer),
             newline=ids("\n"),
             ignore=ids(forcing.ignore_str) if forcing.ignore_str else (),
-            stop_ids=frozenset(s[0] for s in stops if len(s) == 1) | eos,
+            stop_ids=stop_ids,
             stop_seqs=tuple(s for s in stops if len(s) > 1),
             answer_stop_ids=frozenset(s[0] for s in answer_stops if len(s) == 1) | eos,
             answer_stop_seqs=tuple(s for s in answer_stops if len(s) > 1),
@@ -188,9 +195,8 @@ class Vocab:
             ends_with_newline=newline_token_ids(tokenizer),
             end_message=ids(forcing.end_message) if forcing.end_message else (),
             suppress_ids=word_token_ids(tokenizer, forcing.suppress, "suppress"),
-            ignore_word_ids=word_token_ids(tokenizer, (forcing.ignore_str.split()[0],), "ignore_str")
-            if forcing.alpha is not None
-            else frozenset(),
+            ignore_word_ids=ignore_words,
+            fast_stop_ids=stop_ids | ignore_words,
             paragraph_ids=_texts(tokenizer).paragraph if forcing.alpha is not None else frozenset(),
             blank_ids=_texts(tokenizer).blank if forcing.alpha is not None else frozenset(),
         )
@@ -358,7 +364,7 @@ class Sample:
     def stop_ids(self) -> frozenset[int]:
         if self.phase is not Phase.THINK:
             return self.vocab.answer_stop_ids
-        return self.vocab.stop_ids | self.vocab.ignore_word_ids if self.fast else self.vocab.stop_ids
+        return self.vocab.fast_stop_ids if self.fast else self.vocab.stop_ids
 
     @property
     def banned_ids(self) -> frozenset[int]:

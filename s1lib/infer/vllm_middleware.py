@@ -17,10 +17,12 @@ import json
 import os
 import secrets
 
-from s1lib.infer.forcing import word_token_ids
+from s1lib.infer.forcing import Vocab
 from s1lib.infer.stream import ForcingError, forcing_from_args
 
-TOKENIZER_ENV = "S1LIB_SERVE_TOKENIZER"  # set by `s1lib serve`: the served model's tokenizer, for the word checks
+# set by `s1lib serve`: the served model's tokenizer, so that words the processor would have to drop (NoWait's, the
+# AlphaOne ignore word, when the tokenizer splits them) are a 400 here rather than a warning in the server's log
+TOKENIZER_ENV = "S1LIB_SERVE_TOKENIZER"
 
 PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/responses")
 
@@ -36,19 +38,12 @@ def problem(body: bytes) -> str | None:
         return None
     try:
         forcing = forcing_from_args(xargs)
-        if forcing is not None and os.environ.get(TOKENIZER_ENV):
-            check_words(forcing, _tokenizer(os.environ[TOKENIZER_ENV]))
+        words = forcing is not None and (forcing.suppress or forcing.alpha is not None)
+        if words and os.environ.get(TOKENIZER_ENV):
+            Vocab.build(_tokenizer(os.environ[TOKENIZER_ENV]), forcing)  # refuses words it cannot find as tokens
     except (ForcingError, ValueError) as err:
         return str(err)
     return None
-
-
-def check_words(forcing, tokenizer) -> None:
-    """Words the processor must find as single tokens (NoWait's, AlphaOne's ignore word): refused here with a 400
-    rather than dropped by the processor with a warning in the server's log."""
-    word_token_ids(tokenizer, forcing.suppress, "suppress")
-    if forcing.alpha is not None:
-        word_token_ids(tokenizer, (forcing.ignore_str.split()[0],), "ignore_str")
 
 
 @functools.cache

@@ -52,15 +52,13 @@ if not INTERFACES:
     )
 
 GREEDY = 1e-5  # vLLM samples greedily below this temperature
+logger = logging.getLogger(__name__)
 
 
 class Ids(NamedTuple):
     stops: torch.Tensor  # thinking stops
     fast_stops: torch.Tensor  # and, past the AlphaOne moment, the tokens that write the ignore word
     banned: torch.Tensor  # NoWait's masked words
-
-
-logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -123,9 +121,7 @@ class Steering:
 
             self._vocabs[forcing] = (
                 vocab,
-                Ids(
-                    tensor(vocab.stop_ids), tensor(vocab.stop_ids | vocab.ignore_word_ids), tensor(vocab.suppress_ids)
-                ),
+                Ids(tensor(vocab.stop_ids), tensor(vocab.fast_stop_ids), tensor(vocab.suppress_ids)),
             )
         return self._vocabs[forcing]
 
