@@ -1,28 +1,33 @@
-"""Table 2 in miniature, end to end at the `mini` profile's size: generate and select the pool, train the five
-arms, evaluate them and the base model with and without budget forcing, timed per stage.
-Targets: s1K-mini >= 10 points above 1K-random (paired 95% interval above 0) and above 1K-diverse and 1K-longest;
-within 5 points of the full pool at <= 1/5 of its training compute; the whole study <= 90 min on 2 CPU cores.
-Prints a table and writes runs/benchmarks/mini_ablations.json.
+"""Table 2 in miniature, end to end at the `mini` profile's size, on every pool of `mini_pool.seeds`: generate and
+select each pool, train the five arms, evaluate them and the base model with budget forcing, timed per pool and stage;
+then the arms across pools (accuracy per pool, mean, spread) and pooled against s1K-mini (a paired bootstrap that
+resamples the questions within each pool).
+Targets (the paper's claims, pooled): s1K-mini >= 10 points above 1K-random and above 1K-diverse and 1K-longest,
+each pooled interval above 0; within 5 points of the full pool at <= 1/5 of its training compute; three pools
+<= 3 hours on 2 CPU cores. Prints the tables and writes runs/benchmarks/mini_ablations.json (after every pool).
 
-    python benchmarks/mini_ablations.py [--keep]
+    python benchmarks/mini_ablations.py [--seeds 0 1 2] [--n-pool 2500] [--full-compute epochs|5] [--keep]
 
-It runs under its own profile (`mini-ablations-benchmark`, params/mini.yaml otherwise) and starts from nothing;
-`--keep` reuses the trainings and evaluations of its previous run (only what is missing is done).
+It runs under its own profile (`mini-ablations-benchmark`, and `mini-ablations-benchmark-pool<seed>` for the pools
+other than `mini_pool.seed`; params/mini.yaml otherwise) and starts from nothing; `--keep` reuses the trainings and
+evaluations of its previous run (only what is missing is done).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 
-from common import ROOT, write_result
+from common import ROOT, fresh_folder, write_result
 
 PROFILE = "mini-ablations-benchmark"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", help="pool seeds (default: the profile's mini_pool.seeds)")
+    parser.add_argument("--n-pool", type=int, help="rows per pool (default: the profile's)")
+    parser.add_argument("--full-compute", help="the full arm's steps: a multiple of a subset arm's, or `epochs`")
     parser.add_argument("--keep", action="store_true", help="reuse the previous run's trainings and evaluations")
     args = parser.parse_args()
 
@@ -30,55 +35,83 @@ def main() -> None:
     from s1lib.mini import ablations
     from s1lib.params import load_params
 
-    if not args.keep:
-        shutil.rmtree(ROOT / "runs" / PROFILE, ignore_errors=True)
-    params = load_params(ROOT / "params" / "mini.yaml", {"profile": PROFILE})
-    seconds = {}
-    start = time.perf_counter()
-    prepared = ablations.prepare_pool(params)
-    arms = ablations.build_arms(params, prepared)
-    seconds["pool and selection"] = time.perf_counter() - start
-    models = {}
-    for arm, sel in arms.items():
-        t = time.perf_counter()
-        models.update(ablations.train_arms(params, {arm: sel}))
-        seconds[f"train {arm}"] = time.perf_counter() - t
-    t = time.perf_counter()
-    results = ablations.evaluate_arms(params, models)
-    seconds["evaluate"] = time.perf_counter() - t
-    seconds["total"] = time.perf_counter() - start
+    overrides = {"profile": PROFILE, "mini_pool": {}}
+    for key, value in {"seeds": args.seeds, "n_pool": args.n_pool, "full_compute": args.full_compute}.items():
+        if value is not None:
+            overrides["mini_pool"][key] = value if key != "full_compute" or value == "epochs" else float(value)
+    params = load_params(ROOT / "params" / "mini.yaml", overrides)
+    seeds = params.mini_pool.seeds or [params.mini_pool.seed]
+    for seed in seeds:
+        fresh_folder(ablations.pool_params(params, seed).profile, args.keep)
 
-    study = table2.miniature_study(params, arms, models, results)
-    compute = table2.compute(study)
-    table = ablations.table(results)
-    verdict = table2.verdict(study)
-    print(table.to_string())
-    print()
-    print(compute.to_string())
-    print()
-    print(ablations.accuracy_by(results, "level").to_string())
-    print()
-    for stage, s in seconds.items():
-        print(f"{stage:<22}{s:>8.0f} s{s / 60:>7.1f} min")
-    print()
+    studies, seconds = {}, {}
+    for seed in seeds:
+        pool = ablations.pool_params(params, seed)
+        start = time.perf_counter()
+        studies[seed] = table2.miniature(pool, progress=True)
+        seconds[f"pool {seed}"] = time.perf_counter() - start
+        report(params, studies, seconds)
+    print(f"{'total':<10}{sum(seconds.values()) / 60:>7.1f} min")
+
+
+def report(params, studies: dict, seconds: dict) -> None:
+    """Print the tables of the pools done so far and write the JSON (a stopped run keeps its finished pools)."""
+    from s1lib import table2
+
+    spec = params.mini_pool
+    per_pool = {}
+    for seed, study in studies.items():
+        per_pool[seed] = {
+            "accuracy": table2.table(study).to_dict(),
+            "differences": {d["model"]: d for d in _differences(study)},
+            "compute": table2.compute(study).to_dict(orient="index"),
+            "exposure": table2.exposure(study, spec.min_length).to_dict(orient="index"),
+            "by_level": table2.accuracy_by(study, "level").to_dict(orient="index"),
+            "by_domain": table2.accuracy_by(study, "domain").to_dict(orient="index"),
+            "verdict": table2.verdict(study),
+            "seconds": seconds[f"pool {seed}"],
+        }
+        print(f"\npool {seed} ({seconds[f'pool {seed}'] / 60:.1f} min): {study.label}")
+        print(table2.table(study).to_string())
+        print(table2.exposure(study, spec.min_length).to_string())
+    across = table2.pools_table(studies)
+    pooled = table2.pooled(studies)
+    verdict = table2.pooled_verdict(studies)
+    print(f"\nacross {len(studies)} pools\n{across.to_string()}\n\n{pooled.to_string()}\n")
     print("\n".join(f"{'met' if ok else 'MISSED':<7}{claim}" for claim, ok in verdict.items()))
     write_result(
         "mini_ablations",
         {
             "profile": PROFILE,
-            "pool_rows": params.mini_pool.n_pool,
-            "n": params.mini_pool.n,
-            "test_questions": len(ablations.evaluation_questions(params.mini_pool)),
-            "funnel": arms["s1K-mini"].funnel,
-            "seconds": seconds,
-            "accuracy": {setting: ablations.differences(results, setting) for setting in ablations.SETTINGS},
-            "by_level": ablations.accuracy_by(results, "level").to_dict(orient="index"),
-            "compute": compute.to_dict(orient="index"),
-            "composition": table2.composition(study, "level").to_dict(orient="index"),
+            "seeds": list(studies),
+            "pool_rows": spec.n_pool,
+            "n": spec.n,
+            "full_compute": spec.full_compute,
+            "subset_steps": spec.train.max_steps,
+            "pools": per_pool,
+            "across_pools": across.to_dict(orient="index"),
+            "pooled": pooled.to_dict(orient="index"),
+            "pooled_by_level": _pooled_by(studies, "level"),
             "targets": verdict,
-            "within_90_min": seconds["total"] <= 90 * 60,
+            "seconds": seconds,
+            "within_3_hours": sum(seconds.values()) <= 3 * 3600,
         },
     )
+
+
+def _differences(study) -> list[dict]:
+    from s1lib.eval.suite import paired_differences
+
+    return paired_differences(study.results, study.reference, "budget forcing")
+
+
+def _pooled_by(studies: dict, facet: str) -> dict:
+    from s1lib import table2
+
+    return {
+        arm: {str(group): 100 * sum(marks) / len(marks) for group, marks in groups.items()}
+        for arm, groups in table2.pooled_correct_by(studies, facet).items()
+    }
 
 
 if __name__ == "__main__":

@@ -300,7 +300,7 @@ class MiniPoolParams(Section):
 
     model: str = Field("smollm2-135m", description="base model every arm fine-tunes")
     seed: int = 0
-    n_pool: int = Field(12000, ge=100, description="rows in the pool, planted defects included")
+    n_pool: int = Field(2500, ge=100, description="rows in the pool, planted defects included")
     test_per_cell: int = Field(6, ge=1, description="held-out questions per domain and level")
     domain_shares: dict[Literal["letters", "digit-sum", "running-total", "largest", "compare", "evens"], float] = {
         "letters": 0.32,
@@ -329,7 +329,16 @@ class MiniPoolParams(Section):
     overlap_share: float = Field(0.01, ge=0, le=1, description="rows copying a test question")
     n: int = Field(400, ge=1, description="rows in each subset arm (the paper's 1K)")
     min_length: int = Field(60, ge=1, description="difficulty: a trace of at least this many Qwen2.5 tokens is hard")
-    full_compute: float = Field(5.0, ge=1, description="the full arm's training steps as a multiple of a subset arm's")
+    full_compute: float | Literal["epochs"] = Field(
+        "epochs",
+        description="the full arm's training steps as a multiple of a subset arm's (>= 1), or `epochs`: as many "
+        "epochs of the whole pool as a subset arm trains of its rows (the paper's protocol, its full arm 59x s1K)",
+    )
+    seeds: list[int] = Field(
+        [0, 1, 2],
+        description="pool seeds to repeat the study on (notebook 05's table across pools; `seed` is the pool of the "
+        "single-pool study and may be one of them); [] for the single pool only",
+    )
     train: TrainParams = MINI_RECIPE.model_copy(update={"max_steps": 32, "save_steps": 16})
     forcing: Forcing = Forcing(max_thinking=128, max_generation=256, max_answer=16)
 
@@ -339,6 +348,20 @@ class MiniPoolParams(Section):
         values = v.values() if isinstance(v, dict) else v
         if any(x < 0 for x in values) or not sum(values):
             raise ValueError("shares must be >= 0 and not all zero")
+        return v
+
+    @field_validator("full_compute")
+    @classmethod
+    def _at_least_once(cls, v):
+        if v != "epochs" and v < 1:
+            raise ValueError("the full arm trains at least a subset arm's steps: a number >= 1, or `epochs`")
+        return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError(f"each pool seed once: {v}")
         return v
 
     @field_validator("worked_shares")

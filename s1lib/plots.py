@@ -250,3 +250,29 @@ def accuracy_by_bucket(
     title = f"{title} (n = {min(sizes)} per {xaxis})" if len(sizes) == 1 else with_n(title, sizes)
     fig.update_layout(title=title, xaxis_title=xaxis, yaxis_title="accuracy (%)", yaxis_range=[0, 100])
     return name_hidden_series(fig)
+
+
+def across_pools(correct: dict[str, dict[str, list]], title: str = "Accuracy on each pool") -> go.Figure:
+    """Each arm's accuracy on every pool (`correct`: pool -> arm -> the questions' right/wrong), a marker per pool,
+    over the mean over pools (a bar); each with its bootstrap 95% interval (the mean's resamples within each pool)."""
+    from s1lib.eval.metrics import bootstrap_ci, stratified_bootstrap_ci
+
+    arms = list(next(iter(correct.values())))
+    mean = [(arm, *(100 * x for x in stratified_bootstrap_ci([c[arm] for c in correct.values()]))) for arm in arms]
+    fig = go.Figure()
+    fig.add_bar(name="mean over pools", x=arms, y=[p[1] for p in mean], error_y=_interval(mean), opacity=0.35)
+    for i, (pool, by_arm) in enumerate(correct.items()):
+        points = [(arm, *(100 * x for x in bootstrap_ci(by_arm[arm]))) for arm in arms]
+        fig.add_scatter(
+            name=pool,
+            x=arms,
+            y=[p[1] for p in points],
+            error_y=_interval(points),
+            mode="markers",
+            marker=dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=10),
+        )
+    sizes = [len(marks) for by_arm in correct.values() for marks in by_arm.values()]
+    fig.update_layout(
+        title=with_n(title, sizes) + " per pool", yaxis_title="accuracy (%), budget forcing", yaxis_range=[0, 100]
+    )
+    return name_hidden_series(fig)

@@ -39,11 +39,12 @@ class Study:
 def run(params, params_file: str | None = None, progress: bool = False) -> Study:
     """The profile's Table 2; every selection, training and evaluation is cached, so a rerun does what is left."""
     if params.data.ablations == "miniature":
-        return _miniature(params, progress)
+        return miniature(params, progress)
     return _pool(params, params_file, progress)
 
 
-def _miniature(params, progress: bool) -> Study:
+def miniature(params, progress: bool = False) -> Study:
+    """Table 2 in miniature on the pool of `mini_pool.seed`."""
     from s1lib.mini import ablations
 
     arms = ablations.build_arms(params, ablations.prepare_pool(params))
@@ -174,3 +175,152 @@ def correct_by(study: Study, facet: str) -> dict[str, dict]:
     from s1lib.mini.ablations import correct_by
 
     return correct_by(study.results, facet, SETTING)
+
+
+# Across pools (the miniature): the study repeated on pools generated from `mini_pool.seeds`, read together.
+
+
+def across_pools(params, progress: bool = False) -> dict[int, Study]:
+    """pool seed -> the miniature study on that pool, for every seed of `mini_pool.seeds` (each pool's work cached
+    in its own runs folder, `s1lib.mini.ablations.pool_params`); {} on the paper's pool or with no seeds."""
+    from s1lib.mini import ablations
+
+    if params.data.ablations != "miniature":
+        return {}
+    return {seed: miniature(ablations.pool_params(params, seed), progress) for seed in params.mini_pool.seeds}
+
+
+def _correct(study: Study) -> dict[str, dict[str, bool]]:
+    from s1lib.eval.suite import correct_by_id
+
+    return {r["model"]: correct_by_id(r) for r in study.results if r["setting"] == SETTING}
+
+
+def pools_correct(studies: dict[int, Study]) -> dict[str, dict[str, list[bool]]]:
+    """ "pool <seed>" -> arm -> right/wrong per test question (`plots.across_pools` draws it)."""
+    return {
+        f"pool {seed}": {arm: list(c.values()) for arm, c in _correct(study).items()}
+        for seed, study in studies.items()
+    }
+
+
+def pools_table(studies: dict[int, Study]):
+    """Accuracy (%) of every arm on each pool, then the mean over pools and the spread (highest - lowest)."""
+    import pandas as pd
+
+    cells = {
+        f"pool {seed}": {arm: 100 * sum(c.values()) / len(c) for arm, c in _correct(study).items()}
+        for seed, study in studies.items()
+    }
+    out = pd.DataFrame(cells)
+    pools = out.columns
+    out["mean"] = out[pools].mean(axis=1)
+    out["spread"] = out[pools].max(axis=1) - out[pools].min(axis=1)
+    return out.round(1)
+
+
+def pooled(studies: dict[int, Study]):
+    """Every arm against the reference over all pools: mean accuracy, the pooled difference (points; the pools
+    weigh equally) with its 95% paired-bootstrap interval (questions resampled within each pool), on how many pools
+    the arm was ahead, its compute as a multiple of the reference's (mean over pools), and what the interval says."""
+    import pandas as pd
+
+    from s1lib.eval.metrics import pooled_paired_bootstrap
+
+    correct = {seed: _correct(study) for seed, study in studies.items()}
+    ref = next(iter(studies.values())).reference
+    ratios = pd.concat([compute(s)[f"compute vs {s.reference}"] for s in studies.values()], axis=1).mean(axis=1)
+    rows = {}
+    for arm in next(iter(correct.values())):
+        pairs = []
+        for by_arm in correct.values():
+            ids = sorted(by_arm[arm])
+            pairs.append(([by_arm[arm][i] for i in ids], [by_arm[ref][i] for i in ids]))
+        diff, low, high = (100 * x for x in pooled_paired_bootstrap(pairs))
+        ahead = sum(sum(a) > sum(b) for a, b in pairs)
+        rows[arm] = {
+            "mean accuracy": 100 * sum(sum(a) / len(a) for a, _ in pairs) / len(pairs),
+            f"diff vs {ref}": diff,
+            "ci_low": low,
+            "ci_high": high,
+            f"pools ahead of {ref}": f"{ahead}/{len(pairs)}",
+            f"compute vs {ref}": ratios.get(arm, float("nan")),
+            "reading": "—" if arm == ref else _reading(arm, ref, low, high),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").round(2)
+
+
+def _reading(arm: str, ref: str, low: float, high: float) -> str:
+    if high < 0:
+        return f"{ref} ahead"
+    if low > 0:
+        return f"{arm} ahead"
+    return "no clear difference"
+
+
+def pooled_verdict(studies: dict[int, Study]) -> dict[str, bool]:
+    """The paper's claims on the pooled differences: s1K beats 1K-random by >= 10 points and 1K-diverse and
+    1K-longest, each with the pooled interval above 0; it is within 5 points of the full pool, which is not clearly
+    ahead; at <= 1/5 of the full pool's compute on every pool."""
+    p = pooled(studies)
+    ref = next(iter(studies.values())).reference
+    diff = p[f"diff vs {ref}"]
+    ahead = {arm: bool(p.loc[arm, "ci_high"] < 0) for arm in p.index}  # differences are arm - reference
+    return {
+        "beats 1K-random by >= 10 points, pooled interval above 0": bool(diff["1K-random"] <= -10)
+        and ahead["1K-random"],
+        "beats 1K-diverse, pooled interval above 0": ahead["1K-diverse"],
+        "beats 1K-longest, pooled interval above 0": ahead["1K-longest"],
+        "within 5 points of the full pool (pooled)": bool(abs(diff["full pool"]) <= 5),
+        "the full pool not clearly ahead (pooled interval includes 0)": bool(p.loc["full pool", "ci_low"] <= 0),
+        "<= 1/5 of the full pool's compute on every pool": all(
+            verdict(s)["<= 1/5 of the full pool's compute"] for s in studies.values()
+        ),
+    }
+
+
+def pooled_correct_by(studies: dict[int, Study], facet: str) -> dict[str, dict]:
+    """arm -> the test questions' `facet` -> right/wrong per question, over all pools (as `correct_by`)."""
+    out: dict[str, dict] = {}
+    for study in studies.values():
+        for arm, groups in correct_by(study, facet).items():
+            for group, marks in groups.items():
+                out.setdefault(arm, {}).setdefault(group, []).extend(marks)
+    return out
+
+
+def exposure(study: Study, min_length: int):
+    """What each arm's training shows the model: its rows, the hard ones (a trace of >= `min_length` Qwen2.5
+    tokens: worked out step by step), the examples its steps drew, and how many of those were hard (examples
+    seen x the arm's hard share)."""
+    c = compute(study)
+    hard = {arm: sum(r["length"] >= min_length for r in sel.rows) for arm, sel in study.arms.items()}
+    out = c[["rows", "examples seen", "epochs"]].copy()
+    out.insert(1, "hard rows", [hard[arm] for arm in out.index])
+    out["hard examples seen"] = (out["examples seen"] * out["hard rows"] / out["rows"]).round().astype(int)
+    return out
+
+
+def gap_to_full(studies: dict[int, Study], min_length: int) -> list[str]:
+    """The full pool against the reference over the pools, in sentences read from the data: the pooled difference
+    and compute, the hard worked traces each arm's training drew, and where by level and domain the gap lies."""
+    import pandas as pd
+
+    ref = next(iter(studies.values())).reference
+    p = pooled(studies).loc["full pool"]
+    seen = pd.concat([exposure(s, min_length) for s in studies.values()]).groupby(level=0).mean()
+    lines = [
+        f"full pool - {ref}, pooled over {len(studies)} pools: {p[f'diff vs {ref}']:+.1f} points "
+        f"[{p['ci_low']:+.1f}, {p['ci_high']:+.1f}] at {p[f'compute vs {ref}']:.1f}x the training compute "
+        f"({p['reading']})",
+        f"hard worked traces (mean per pool): the full pool trained on {seen.loc['full pool', 'hard rows']:.0f} "
+        f"distinct ones and drew {seen.loc['full pool', 'hard examples seen']:.0f}; {ref} on "
+        f"{seen.loc[ref, 'hard rows']:.0f} and drew {seen.loc[ref, 'hard examples seen']:.0f}",
+    ]
+    for facet in ("level", "domain"):
+        by = pooled_correct_by(studies, facet)
+        gaps = {g: 100 * (sum(by["full pool"][g]) - sum(by[ref][g])) / len(by[ref][g]) for g in by[ref]}
+        cells = ", ".join(f"{g} {d:+.1f}" for g, d in gaps.items())
+        widest = max(gaps, key=lambda g: abs(gaps[g]))
+        lines.append(f"full pool - {ref} by {facet} (points, pooled): {cells}; the widest at {facet} {widest}")
+    return lines

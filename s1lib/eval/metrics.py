@@ -43,22 +43,45 @@ def bootstrap_ci(
     correct: Sequence[bool | float], n_resamples: int = 10_000, alpha: float = 0.05, seed: int = 0
 ) -> tuple[float, float, float]:
     """(mean, low, high): percentile bootstrap interval of the mean."""
-    x = np.asarray(correct, dtype=float)
-    if x.size == 0:
+    return stratified_bootstrap_ci([correct], n_resamples, alpha, seed)
+
+
+def stratified_bootstrap_ci(
+    strata: Sequence[Sequence[bool | float]], n_resamples: int = 10_000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean, low, high) of the mean of the strata's means, each stratum (e.g. one pool's test set) resampled on its
+    own, so that every stratum weighs the same in every resample."""
+    xs = [np.asarray(x, dtype=float) for x in strata]
+    if not xs or any(x.size == 0 for x in xs):
         return float("nan"), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1)
-    return float(x.mean()), float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
+    means = np.mean([x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1) for x in xs], axis=0)
+    point = float(np.mean([x.mean() for x in xs]))
+    return point, float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
 def paired_bootstrap(
     a: Sequence[bool | float], b: Sequence[bool | float], n_resamples: int = 10_000, alpha: float = 0.05, seed: int = 0
 ) -> tuple[float, float, float]:
     """(mean(a) - mean(b), low, high) resampling questions jointly, for two runs on the same questions."""
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if x.shape != y.shape:
-        raise ValueError(f"paired bootstrap needs the same questions in both runs ({x.size} vs {y.size})")
-    return bootstrap_ci(x - y, n_resamples, alpha, seed)
+    return pooled_paired_bootstrap([(a, b)], n_resamples, alpha, seed)
+
+
+def pooled_paired_bootstrap(
+    pairs: Sequence[tuple[Sequence[bool | float], Sequence[bool | float]]],
+    n_resamples: int = 10_000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(mean over strata of mean(a) - mean(b), low, high) for paired runs on several question sets (pools): each
+    set's questions resampled jointly for both runs, within that set."""
+    differences = []
+    for a, b in pairs:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if x.shape != y.shape:
+            raise ValueError(f"paired bootstrap needs the same questions in both runs ({x.size} vs {y.size})")
+        differences.append(x - y)
+    return stratified_bootstrap_ci(differences, n_resamples, alpha, seed)
 
 
 def control(usage: Sequence[float], low: Sequence[float | None], high: Sequence[float | None]) -> float:

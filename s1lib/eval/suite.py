@@ -79,10 +79,6 @@ def paired_differences(results: list[dict], reference: str, setting: str | None 
     """Each run's accuracy and its paired-bootstrap difference from the `reference` model's run of the same
     benchmark and setting (model - reference, points, 95% interval), over the questions both answered."""
     from s1lib.eval.metrics import paired_bootstrap
-    from s1lib.eval.runner import read_samples
-
-    def correct(run: dict) -> dict:
-        return {s["id"]: s["correct"] for s in read_samples(run_dir_of(run) / "samples.jsonl")}
 
     out = []
     for r in results:
@@ -93,7 +89,7 @@ def paired_differences(results: list[dict], reference: str, setting: str | None 
             for x in results
             if x["model"] == reference and x["benchmark"] == r["benchmark"] and x["setting"] == r["setting"]
         )
-        mine, theirs = correct(r), correct(ref)
+        mine, theirs = correct_by_id(r), correct_by_id(ref)
         ids = sorted(mine)
         diff, lo, hi = paired_bootstrap([mine[i] for i in ids], [theirs[i] for i in ids])
         out.append(
@@ -109,6 +105,13 @@ def paired_differences(results: list[dict], reference: str, setting: str | None 
             }
         )
     return out
+
+
+def correct_by_id(run: dict) -> dict[str, bool]:
+    """question id -> whether a run (a result of `evaluate_grid`) answered it correctly."""
+    from s1lib.eval.runner import read_samples
+
+    return {s["id"]: s["correct"] for s in read_samples(run_dir_of(run) / "samples.jsonl")}
 
 
 def paired_table(results: list[dict], reference: str, setting: str | None = None, column: str = "benchmark"):

@@ -8,8 +8,8 @@ same `s1lib.data` pipeline as the real pool, trained with one recipe and evaluat
     results = evaluate_arms(params, models)      # every arm and the base model, with and without budget forcing
 
 Difficulty is the paper's fallback signal, trace length: a trace of at least `min_length` Qwen2.5 tokens is hard.
-The subset arms train for the recipe's `max_steps`; the full arm for `full_compute` times as many.
-"""
+The subset arms train for the recipe's `max_steps`; the full arm for `full_compute` times as many, or as many epochs.
+`pool_params(params, seed)` is the profile on another pool: the across-pools study (`mini_pool.seeds`)."""
 
 from __future__ import annotations
 
@@ -54,13 +54,32 @@ def build_arms(params, prepared: Prepared) -> dict[str, Selection]:
     return {arm: select(prepared, method, spec.n, spec.seed) for arm, method in ARMS.items()}
 
 
-def arm_params(params, arm: str):
+def arm_params(params, arm: str, rows: int | None = None):
     """The profile pointed at the base model with the arm's recipe: one recipe, the full arm `full_compute` times
-    the steps (float32 weights: the recipe's mixed precision decides)."""
+    the steps, or with `full_compute: epochs` the subsets' epochs over its `rows` (float32 weights: the recipe's
+    mixed precision decides)."""
     spec = params.mini_pool
-    steps = spec.train.max_steps * (spec.full_compute if ARMS[arm] == "full" else 1)
-    recipe = spec.train.model_copy(update={"max_steps": int(round(steps))})
+    steps = spec.train.max_steps
+    if ARMS[arm] == "full":
+        if spec.full_compute != "epochs":
+            steps *= spec.full_compute
+        elif rows is None:
+            raise ValueError("the full arm at the subsets' epochs needs its number of rows")
+        else:
+            steps *= rows / spec.n
+    recipe = spec.train.model_copy(update={"max_steps": max(1, int(round(steps)))})
     return with_model(params, spec.model, tokenizer=None, dtype="float32").model_copy(update={"train": recipe})
+
+
+def pool_params(params, seed: int):
+    """The profile with the pool drawn from `seed`. A pool other than `mini_pool.seed`'s lives under its own runs
+    folder, `runs/<profile>-pool<seed>/` (its test set differs, and evaluations are kept by arm label)."""
+    spec = params.mini_pool
+    if seed == spec.seed:
+        return params
+    return params.model_copy(
+        update={"profile": f"{params.profile}-pool{seed}", "mini_pool": spec.model_copy(update={"seed": seed})}
+    )
 
 
 def train_arms(params, arms: dict[str, Selection], progress: bool = True) -> dict[str, Path]:
@@ -72,7 +91,7 @@ def train_arms(params, arms: dict[str, Selection], progress: bool = True) -> dic
     for arm, sel in arms.items():
         path = folder(params) / f"{BENCHMARK}-{ARMS[arm]}.jsonl"
         write_selection(sel, path, {"pool": BENCHMARK, "arm": arm, "n": params.mini_pool.n})
-        models[arm] = train(arm_params(params, arm), str(path), progress=progress)
+        models[arm] = train(arm_params(params, arm, len(sel.rows)), str(path), progress=progress)
     return models
 
 
@@ -92,21 +111,22 @@ def evaluate_arms(
 
 
 def label(params) -> str:
-    """What a table from this profile is: the study's size, and on the smoke profile that it is a smoke run."""
+    """What a table from this profile is: the study's size and pool, on the smoke profile that it is a smoke run."""
     from s1lib.notebook import SMALL_PROFILES
 
     spec = params.mini_pool
+    full = "the same epochs" if spec.full_compute == "epochs" else f"{spec.full_compute:g}x the steps"
     size = (
-        f"generated pool of {spec.n_pool} rows, subset arms of {spec.n} rows trained {spec.train.max_steps} "
-        f"steps (the full pool {arm_params(params, 'full pool').train.max_steps}), "
-        f"{len(evaluation_questions(spec))} test questions"
+        f"generated pool {spec.seed} of {spec.n_pool} rows, subset arms of {spec.n} rows trained "
+        f"{spec.train.max_steps} steps (the full pool {full}), {len(evaluation_questions(spec))} test questions"
     )
-    if params.profile in SMALL_PROFILES:
+    profile = params.profile.removesuffix(f"-pool{spec.seed}")  # pool_params' folder for the pool
+    if profile in SMALL_PROFILES:
         return (
             f"Smoke run ({size}): it shows that the study runs, not its result; `make reproduce PROFILE=mini` "
             "runs it at size."
         )
-    return f"{params.profile} profile: {size}"
+    return f"{profile} profile: {size}"
 
 
 def correct_by(results: list[dict], key: str, setting: str = "budget forcing") -> dict[str, dict]:
