@@ -317,10 +317,24 @@ def gap_to_full(studies: dict[int, Study], min_length: int) -> list[str]:
         f"distinct ones and drew {seen.loc['full pool', 'hard examples seen']:.0f}; {ref} on "
         f"{seen.loc[ref, 'hard rows']:.0f} and drew {seen.loc[ref, 'hard examples seen']:.0f}",
     ]
+    widest = {}
     for facet in ("level", "domain"):
         by = pooled_correct_by(studies, facet)
         gaps = {g: 100 * (sum(by["full pool"][g]) - sum(by[ref][g])) / len(by[ref][g]) for g in by[ref]}
         cells = ", ".join(f"{g} {d:+.1f}" for g, d in gaps.items())
-        widest = max(gaps, key=lambda g: abs(gaps[g]))
-        lines.append(f"full pool - {ref} by {facet} (points, pooled): {cells}; the widest at {facet} {widest}")
+        widest[facet] = max(gaps, key=lambda g: abs(gaps[g]))
+        lines.append(f"full pool - {ref} by {facet} (points, pooled): {cells}; the widest at {facet} {widest[facet]}")
+    domain = widest["domain"]
+    trained = {arm: _rows_in(studies, arm, domain, min_length) for arm in ("full pool", ref)}
+    lines.append(
+        f"training rows in {domain} (mean per pool): the full pool {trained['full pool'][0]:.0f} "
+        f"({trained['full pool'][1]:.0f} hard), {ref} {trained[ref][0]:.0f} ({trained[ref][1]:.0f} hard)"
+    )
     return lines
+
+
+def _rows_in(studies: dict[int, Study], arm: str, domain: str, min_length: int) -> tuple[float, float]:
+    """(rows, hard rows) of `domain` in `arm`'s training set, mean over the pools."""
+    rows = [[r for r in s.arms[arm].rows if r["domain"] == domain] for s in studies.values()]
+    hard = [sum(r["length"] >= min_length for r in rs) for rs in rows]
+    return sum(map(len, rows)) / len(rows), sum(hard) / len(hard)

@@ -163,6 +163,7 @@ def test_the_gap_to_the_full_pool_is_told_from_the_data(studies):
     assert lines[2].startswith(f"full pool - {REF} by level (points, pooled): 1 +0.0, 2 +0.0, 3 +25.0, 4 +0.0")
     assert lines[2].endswith("the widest at level 3")
     assert lines[3].endswith("the widest at domain letters")
+    assert lines[4] == f"training rows in letters (mean per pool): the full pool 20 (8 hard), {REF} 4 (4 hard)"
 
 
 def test_the_pools_figure_has_a_marker_per_pool_over_the_mean_each_with_an_interval(studies):
