@@ -79,6 +79,8 @@ def report(params, studies: dict, seconds: dict) -> None:
     verdict = table2.pooled_verdict(studies)
     print(f"\nacross {len(studies)} pools\n{across.to_string()}\n\n{pooled.to_string()}\n")
     print("\n".join(f"{'met' if ok else 'MISSED':<7}{claim}" for claim, ok in verdict.items()))
+    gap = table2.gap_to_full(studies, spec.min_length)
+    print("\n" + "\n".join(gap))
     write_result(
         "mini_ablations",
         {
@@ -92,6 +94,8 @@ def report(params, studies: dict, seconds: dict) -> None:
             "across_pools": across.to_dict(orient="index"),
             "pooled": pooled.to_dict(orient="index"),
             "pooled_by_level": _pooled_by(studies, "level"),
+            "pooled_by_domain": _pooled_by(studies, "domain"),
+            "gap_to_full": gap,
             "targets": verdict,
             "seconds": seconds,
             "within_3_hours": sum(seconds.values()) <= 3 * 3600,
