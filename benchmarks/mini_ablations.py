@@ -7,6 +7,7 @@ each pooled interval above 0; within 5 points of the full pool at <= 1/5 of its 
 <= 3 hours on 2 CPU cores. Prints the tables and writes runs/benchmarks/mini_ablations.json (after every pool).
 
     python benchmarks/mini_ablations.py [--seeds 0 1 2] [--n-pool 2500] [--full-compute epochs|5] [--keep]
+                                        [--matched-compute]
 
 It runs under its own profile (`mini-ablations-benchmark`, and `mini-ablations-benchmark-pool<seed>` for the pools
 other than `mini_pool.seed`; params/mini.yaml otherwise) and starts from nothing; `--keep` reuses the trainings and
@@ -28,6 +29,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="pool seeds (default: the profile's mini_pool.seeds)")
     parser.add_argument("--n-pool", type=int, help="rows per pool (default: the profile's)")
     parser.add_argument("--full-compute", help="the full arm's steps: a multiple of a subset arm's, or `epochs`")
+    parser.add_argument(
+        "--matched-compute",
+        action="store_true",
+        help="also train s1K-mini for the full arm's steps on the first pool (the full arm's compute, s1K's rows)",
+    )
     parser.add_argument("--keep", action="store_true", help="reuse the previous run's trainings and evaluations")
     args = parser.parse_args()
 
@@ -52,6 +58,29 @@ def main() -> None:
         seconds[f"pool {seed}"] = time.perf_counter() - start
         report(params, studies, seconds)
     print(f"{'total':<10}{sum(seconds.values()) / 60:>7.1f} min")
+    if args.matched_compute:
+        matched_compute(ablations.pool_params(params, seeds[0]), studies[seeds[0]])
+
+
+def matched_compute(pool, study) -> None:
+    """s1K-mini at the full arm's steps against s1K-mini and the full pool (paired, on the pool's test set): how
+    much of the full arm's lead its extra steps buy, and how much its rows. Added to the JSON as `matched_compute`."""
+    import json
+
+    from s1lib.eval.suite import paired_differences
+    from s1lib.mini import ablations
+
+    start = time.perf_counter()
+    model = ablations.train_reference_at_full_compute(pool, study.arms)
+    label = "s1K-mini at the full arm's steps"
+    results = study.results + ablations.evaluate_arms(pool, {label: model}, True, {"budget forcing": {}})
+    out = {"pool": pool.mini_pool.seed, "seconds": time.perf_counter() - start}
+    for reference in (study.reference, "full pool"):
+        d = next(x for x in paired_differences(results, reference, "budget forcing") if x["model"] == label)
+        out[f"vs {reference}"] = {k: d[k] for k in ("accuracy", "diff", "ci_low", "ci_high", "n")}
+        print(f"{label} - {reference}: {d['diff']:+.1f} points [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]")
+    path = ROOT / "runs" / "benchmarks" / "mini_ablations.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "matched_compute": out}, indent=2))
 
 
 def report(params, studies: dict, seconds: dict) -> None:

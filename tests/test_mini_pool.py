@@ -240,3 +240,19 @@ def test_arm_trainings_are_kept_apart_from_the_paper_pool_ones(prepared, monkeyp
         arm = next(a for a, m in ablations.ARMS.items() if m == method)
         assert [r["question"] for r in rows] == [r["question"] for r in arms[arm].rows]
         assert recipe == ablations.arm_params(params, arm, len(arms[arm].rows)).train
+
+
+def test_the_reference_at_full_compute_trains_its_own_rows_for_the_full_arms_steps(prepared, monkeypatch):
+    params, prep = prepared
+    calls = []
+    monkeypatch.setattr("s1lib.train.train", lambda p, subset, progress=True: calls.append((p.train, subset)))
+    arms = ablations.build_arms(params, prep)
+    ablations.train_reference_at_full_compute(params, arms, progress=False)
+    ((recipe, subset),) = calls
+    full = ablations.arm_params(params, "full pool", len(arms["full pool"].rows)).train
+    assert recipe == ablations.arm_params(params, ablations.REFERENCE).train.model_copy(
+        update={"max_steps": full.max_steps}
+    )
+    assert full.max_steps > params.mini_pool.train.max_steps
+    rows = [json.loads(line) for line in Path(subset).read_text().splitlines()]
+    assert [r["question"] for r in rows] == [r["question"] for r in arms[ablations.REFERENCE].rows]

@@ -95,6 +95,19 @@ def train_arms(params, arms: dict[str, Selection], progress: bool = True) -> dic
     return models
 
 
+def train_reference_at_full_compute(params, arms: dict[str, Selection], progress: bool = True) -> Path:
+    """s1K-mini's rows trained for the full arm's steps: the full pool's compute without its data, which tells
+    what the full arm gains from its rows from what it gains from its extra steps."""
+    from s1lib.train import train
+
+    steps = arm_params(params, "full pool", len(arms["full pool"].rows)).train.max_steps
+    pointed = arm_params(params, REFERENCE)
+    pointed = pointed.model_copy(update={"train": pointed.train.model_copy(update={"max_steps": steps})})
+    path = folder(params) / f"{BENCHMARK}-{ARMS[REFERENCE]}.jsonl"
+    write_selection(arms[REFERENCE], path, {"pool": BENCHMARK, "arm": REFERENCE, "n": params.mini_pool.n})
+    return train(pointed, str(path), progress=progress)
+
+
 def ensure_reference_model(params, progress: bool = True) -> Path:
     """The s1K-mini model alone (notebook 04), trained once and shared with notebook 05."""
     arms = build_arms(params, prepare_pool(params))
