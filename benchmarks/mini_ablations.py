@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument(
         "--matched-compute",
         action="store_true",
-        help="also train s1K-mini for the full arm's steps on the first pool (the full arm's compute, s1K's rows)",
+        help="also train s1K-mini for the full arm's steps on each pool (the full arm's compute, s1K's rows)",
     )
     parser.add_argument("--keep", action="store_true", help="reuse the previous run's trainings and evaluations")
     args = parser.parse_args()
@@ -59,27 +59,21 @@ def main() -> None:
         report(params, studies, seconds)
     print(f"{'total':<10}{sum(seconds.values()) / 60:>7.1f} min")
     if args.matched_compute:
-        matched_compute(ablations.pool_params(params, seeds[0]), studies[seeds[0]])
+        matched_compute(params, studies)
 
 
-def matched_compute(pool, study) -> None:
-    """s1K-mini at the full arm's steps against s1K-mini and the full pool (paired, on the pool's test set): how
-    much of the full arm's lead its extra steps buy, and how much its rows. Added to the JSON as `matched_compute`."""
+def matched_compute(params, studies: dict) -> None:
+    """s1K-mini at the full arm's steps against s1K-mini and the full pool, per pool and pooled
+    (`table2.at_full_compute`), printed and added to the JSON as `matched_compute`."""
     import json
 
-    from s1lib.eval.suite import paired_differences
-    from s1lib.mini import ablations
+    from s1lib import table2
 
     start = time.perf_counter()
-    model = ablations.train_reference_at_full_compute(pool, study.arms)
-    label = "s1K-mini at the full arm's steps"
-    results = study.results + ablations.evaluate_arms(pool, {label: model}, True, {"budget forcing": {}})
-    out = {"pool": pool.mini_pool.seed, "seconds": time.perf_counter() - start}
-    for reference in (study.reference, "full pool"):
-        d = next(x for x in paired_differences(results, reference, "budget forcing") if x["model"] == label)
-        out[f"vs {reference}"] = {k: d[k] for k in ("accuracy", "diff", "ci_low", "ci_high", "n")}
-        print(f"{label} - {reference}: {d['diff']:+.1f} points [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]")
+    table = table2.at_full_compute(params, studies, progress=True)
+    print(f"\n{table2.MATCHED}\n{table.to_string()}")
     path = ROOT / "runs" / "benchmarks" / "mini_ablations.json"
+    out = {"table": table.to_dict(orient="index"), "seconds": time.perf_counter() - start}
     path.write_text(json.dumps({**json.loads(path.read_text()), "matched_compute": out}, indent=2))
 
 

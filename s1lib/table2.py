@@ -338,3 +338,35 @@ def _rows_in(studies: dict[int, Study], arm: str, domain: str, min_length: int) 
     rows = [[r for r in s.arms[arm].rows if r["domain"] == domain] for s in studies.values()]
     hard = [sum(r["length"] >= min_length for r in rs) for rs in rows]
     return sum(map(len, rows)) / len(rows), sum(hard) / len(hard)
+
+
+MATCHED = "s1K-mini at the full arm's steps"
+
+
+def at_full_compute(params, studies: dict[int, Study], progress: bool = False):
+    """s1K-mini's rows trained for the full arm's steps on every pool, against s1K-mini and the full pool: per pool
+    and pooled, the difference (points) with its 95% paired interval. Where it matches or beats the full pool, the
+    full arm's lead comes from its extra steps, not its rows. Trainings and evaluations are cached."""
+    import pandas as pd
+
+    from s1lib.eval.metrics import pooled_paired_bootstrap
+    from s1lib.mini import ablations
+
+    correct = {}
+    for seed, study in studies.items():
+        pool = ablations.pool_params(params, seed)
+        model = ablations.train_reference_at_full_compute(pool, study.arms, progress)
+        results = study.results + ablations.evaluate_arms(pool, {MATCHED: model}, progress, {SETTING: {}})
+        correct[f"pool {seed}"] = _correct(Study(study.arms, study.models, results, study.reference, study.label))
+    rows = {}
+    for name, groups in [*((k, [v]) for k, v in correct.items()), ("pooled", list(correct.values()))]:
+        row = {"accuracy": 100 * sum(sum(c[MATCHED].values()) / len(c[MATCHED]) for c in groups) / len(groups)}
+        for reference in (ablations.REFERENCE, "full pool"):
+            pairs = [
+                ([c[MATCHED][i] for i in sorted(c[MATCHED])], [c[reference][i] for i in sorted(c[MATCHED])])
+                for c in groups
+            ]
+            diff, low, high = (100 * x for x in pooled_paired_bootstrap(pairs))
+            row[f"diff vs {reference}"] = f"{diff:+.1f} [{low:+.1f}, {high:+.1f}]"
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index").round(1)

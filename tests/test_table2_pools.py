@@ -177,3 +177,29 @@ def test_the_pools_figure_has_a_marker_per_pool_over_the_mean_each_with_an_inter
     assert list(fig.data[0].y) == pytest.approx(table["mean"].tolist(), abs=0.05)
     assert "(n = 8) per pool" in fig.layout.title.text
     check_accuracy_figure(fig, "across pools")
+
+
+def test_s1k_at_the_full_arms_steps_is_read_per_pool_and_pooled(studies, tmp_path, monkeypatch):
+    trained = []
+
+    def fake_evaluate(pool, models, progress, settings):
+        folder = tmp_path / f"matched{pool.mini_pool.seed}"
+        folder.mkdir()
+        folder.joinpath("samples.jsonl").write_text(
+            "".join(json.dumps({"id": f"letters-{1 + i % 4}-{i}", "correct": True}) + "\n" for i in range(8))
+        )
+        return [{"model": table2.MATCHED, "setting": table2.SETTING, "benchmark": "mini-pool", "folder": folder}]
+
+    monkeypatch.setattr(
+        ablations, "train_reference_at_full_compute", lambda pool, arms, progress: trained.append(pool.profile)
+    )
+    monkeypatch.setattr(ablations, "evaluate_arms", fake_evaluate)
+    t = table2.at_full_compute(load_params("params/smoke.yaml"), studies)
+    assert trained == ["smoke", "smoke-pool1"]  # each pool trained in its own runs folder
+    assert list(t.index) == ["pool 0", "pool 1", "pooled"] and t["accuracy"].tolist() == [100.0] * 3
+    assert t.loc["pool 0", f"diff vs {REF}"] == "+0.0 [+0.0, +0.0]"
+    assert t.loc["pool 1", f"diff vs {REF}"].startswith("+25.0 [")  # s1K-mini missed two of eight there
+    assert t.loc["pool 1", "diff vs full pool"].startswith("+12.5 [")
+    assert t.loc["pooled", f"diff vs {REF}"].startswith("+12.5 [") and t.loc["pooled", "diff vs full pool"].startswith(
+        "+6.2 ["
+    )
