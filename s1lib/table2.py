@@ -197,7 +197,7 @@ def _correct(study: Study) -> dict[str, dict[str, bool]]:
 
 
 def pools_correct(studies: dict[int, Study]) -> dict[str, dict[str, list[bool]]]:
-    """ "pool <seed>" -> arm -> right/wrong per test question (`plots.across_pools` draws it)."""
+    """Per pool ("pool <seed>"): arm -> right/wrong per test question (`plots.across_pools` draws it)."""
     return {
         f"pool {seed}": {arm: list(c.values()) for arm, c in _correct(study).items()}
         for seed, study in studies.items()
@@ -232,10 +232,7 @@ def pooled(studies: dict[int, Study]):
     ratios = pd.concat([compute(s)[f"compute vs {s.reference}"] for s in studies.values()], axis=1).mean(axis=1)
     rows = {}
     for arm in next(iter(correct.values())):
-        pairs = []
-        for by_arm in correct.values():
-            ids = sorted(by_arm[arm])
-            pairs.append(([by_arm[arm][i] for i in ids], [by_arm[ref][i] for i in ids]))
+        pairs = _pairs(correct.values(), arm, ref)
         diff, low, high = (100 * x for x in pooled_paired_bootstrap(pairs))
         ahead = sum(sum(a) > sum(b) for a, b in pairs)
         rows[arm] = {
@@ -248,6 +245,11 @@ def pooled(studies: dict[int, Study]):
             "reading": "—" if arm == ref else _reading(arm, ref, low, high),
         }
     return pd.DataFrame.from_dict(rows, orient="index").round(2)
+
+
+def _pairs(pools, arm: str, reference: str) -> list[tuple[list[bool], list[bool]]]:
+    """(arm, reference) right/wrong on the same questions, one pair per pool (arm -> question id -> right)."""
+    return [([c[arm][i] for i in sorted(c[arm])], [c[reference][i] for i in sorted(c[arm])]) for c in pools]
 
 
 def _reading(arm: str, ref: str, low: float, high: float) -> str:
@@ -362,10 +364,7 @@ def at_full_compute(params, studies: dict[int, Study], progress: bool = False):
     for name, groups in [*((k, [v]) for k, v in correct.items()), ("pooled", list(correct.values()))]:
         row = {"accuracy": 100 * sum(sum(c[MATCHED].values()) / len(c[MATCHED]) for c in groups) / len(groups)}
         for reference in (ablations.REFERENCE, "full pool"):
-            pairs = [
-                ([c[MATCHED][i] for i in sorted(c[MATCHED])], [c[reference][i] for i in sorted(c[MATCHED])])
-                for c in groups
-            ]
+            pairs = _pairs(groups, MATCHED, reference)
             diff, low, high = (100 * x for x in pooled_paired_bootstrap(pairs))
             row[f"diff vs {reference}"] = f"{diff:+.1f} [{low:+.1f}, {high:+.1f}]"
         rows[name] = row
