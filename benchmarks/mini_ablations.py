@@ -44,7 +44,7 @@ def main() -> None:
     overrides = {"profile": PROFILE, "mini_pool": {}}
     for key, value in {"seeds": args.seeds, "n_pool": args.n_pool, "full_compute": args.full_compute}.items():
         if value is not None:
-            overrides["mini_pool"][key] = value if key != "full_compute" or value == "epochs" else float(value)
+            overrides["mini_pool"][key] = value  # full_compute: "epochs" or a number, as the params file takes it
     params = load_params(ROOT / "params" / "mini.yaml", overrides)
     seeds = params.mini_pool.seeds or [params.mini_pool.seed]
     for seed in seeds:
@@ -80,15 +80,16 @@ def matched_compute(params, studies: dict) -> None:
 def report(params, studies: dict, seconds: dict) -> None:
     """Print the tables of the pools done so far and write the JSON (a stopped run keeps its finished pools)."""
     from s1lib import table2
+    from s1lib.mini import ablations
 
     spec = params.mini_pool
     per_pool = {}
     for seed, study in studies.items():
         per_pool[seed] = {
             "accuracy": table2.table(study).to_dict(),
-            "differences": {d["model"]: d for d in _differences(study)},
+            "differences": ablations.differences(study.results),
             "compute": table2.compute(study).to_dict(orient="index"),
-            "exposure": table2.exposure(study, spec.min_length).to_dict(orient="index"),
+            "exposure": table2.exposure(study).to_dict(orient="index"),
             "by_level": table2.accuracy_by(study, "level").to_dict(orient="index"),
             "by_domain": table2.accuracy_by(study, "domain").to_dict(orient="index"),
             "verdict": table2.verdict(study),
@@ -96,13 +97,13 @@ def report(params, studies: dict, seconds: dict) -> None:
         }
         print(f"\npool {seed} ({seconds[f'pool {seed}'] / 60:.1f} min): {study.label}")
         print(table2.table(study).to_string())
-        print(table2.exposure(study, spec.min_length).to_string())
+        print(table2.exposure(study).to_string())
     across = table2.pools_table(studies)
     pooled = table2.pooled(studies)
     verdict = table2.pooled_verdict(studies)
     print(f"\nacross {len(studies)} pools\n{across.to_string()}\n\n{pooled.to_string()}\n")
     print("\n".join(f"{'met' if ok else 'MISSED':<7}{claim}" for claim, ok in verdict.items()))
-    gap = table2.gap_to_full(studies, spec.min_length)
+    gap = table2.gap_to_full(studies)
     print("\n" + "\n".join(gap))
     write_result(
         "mini_ablations",
@@ -124,12 +125,6 @@ def report(params, studies: dict, seconds: dict) -> None:
             "within_3_hours": sum(seconds.values()) <= 3 * 3600,
         },
     )
-
-
-def _differences(study) -> list[dict]:
-    from s1lib.eval.suite import paired_differences
-
-    return paired_differences(study.results, study.reference, "budget forcing")
 
 
 def _pooled_by(studies: dict, facet: str) -> dict:

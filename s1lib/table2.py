@@ -190,16 +190,17 @@ def across_pools(params, progress: bool = False) -> dict[int, Study]:
     return {seed: miniature(ablations.pool_params(params, seed), progress) for seed in params.mini_pool.seeds}
 
 
-def _correct(study: Study) -> dict[str, dict[str, bool]]:
+def _correct(results: list[dict]) -> dict[str, dict[str, bool]]:
+    """model -> question id -> right, for the runs with budget forcing."""
     from s1lib.eval.suite import correct_by_id
 
-    return {r["model"]: correct_by_id(r) for r in study.results if r["setting"] == SETTING}
+    return {r["model"]: correct_by_id(r) for r in results if r["setting"] == SETTING}
 
 
 def pools_correct(studies: dict[int, Study]) -> dict[str, dict[str, list[bool]]]:
     """Per pool ("pool <seed>"): arm -> right/wrong per test question (`plots.across_pools` draws it)."""
     return {
-        f"pool {seed}": {arm: list(c.values()) for arm, c in _correct(study).items()}
+        f"pool {seed}": {arm: list(c.values()) for arm, c in _correct(study.results).items()}
         for seed, study in studies.items()
     }
 
@@ -209,7 +210,7 @@ def pools_table(studies: dict[int, Study]):
     import pandas as pd
 
     cells = {
-        f"pool {seed}": {arm: 100 * sum(c.values()) / len(c) for arm, c in _correct(study).items()}
+        f"pool {seed}": {arm: 100 * sum(c.values()) / len(c) for arm, c in _correct(study.results).items()}
         for seed, study in studies.items()
     }
     out = pd.DataFrame(cells)
@@ -227,7 +228,7 @@ def pooled(studies: dict[int, Study]):
 
     from s1lib.eval.metrics import pooled_paired_bootstrap
 
-    correct = {seed: _correct(study) for seed, study in studies.items()}
+    correct = {seed: _correct(study.results) for seed, study in studies.items()}
     ref = next(iter(studies.values())).reference
     ratios = pd.concat([compute(s)[f"compute vs {s.reference}"] for s in studies.values()], axis=1).mean(axis=1)
     rows = {}
@@ -291,26 +292,26 @@ def pooled_correct_by(studies: dict[int, Study], facet: str) -> dict[str, dict]:
     return out
 
 
-def exposure(study: Study, min_length: int):
-    """What each arm's training shows the model: its rows, the hard ones (a trace of >= `min_length` Qwen2.5
-    tokens: worked out step by step), the examples its steps drew, and how many of those were hard (examples
-    seen x the arm's hard share)."""
+def exposure(study: Study):
+    """What each arm's training shows the model: its rows, the hard ones (the pipeline's difficulty mark; on the
+    generated pool a worked trace of >= `mini_pool.min_length` Qwen2.5 tokens), the examples its steps drew, and how
+    many of those were hard (examples seen x the arm's hard share)."""
     c = compute(study)
-    hard = {arm: sum(r["length"] >= min_length for r in sel.rows) for arm, sel in study.arms.items()}
+    hard = {arm: sum(bool(r["hard"]) for r in sel.rows) for arm, sel in study.arms.items()}
     out = c[["rows", "examples seen", "epochs"]].copy()
     out.insert(1, "hard rows", [hard[arm] for arm in out.index])
     out["hard examples seen"] = (out["examples seen"] * out["hard rows"] / out["rows"]).round().astype(int)
     return out
 
 
-def gap_to_full(studies: dict[int, Study], min_length: int) -> list[str]:
+def gap_to_full(studies: dict[int, Study]) -> list[str]:
     """The full pool against the reference over the pools, in sentences read from the data: the pooled difference
     and compute, the hard worked traces each arm's training drew, and where by level and domain the gap lies."""
     import pandas as pd
 
     ref = next(iter(studies.values())).reference
     p = pooled(studies).loc["full pool"]
-    seen = pd.concat([exposure(s, min_length) for s in studies.values()]).groupby(level=0).mean()
+    seen = pd.concat([exposure(s) for s in studies.values()]).groupby(level=0).mean()
     lines = [
         f"full pool - {ref}, pooled over {len(studies)} pools: {p[f'diff vs {ref}']:+.1f} points "
         f"[{p['ci_low']:+.1f}, {p['ci_high']:+.1f}] at {p[f'compute vs {ref}']:.1f}x the training compute "
@@ -327,7 +328,7 @@ def gap_to_full(studies: dict[int, Study], min_length: int) -> list[str]:
         widest[facet] = max(gaps, key=lambda g: abs(gaps[g]))
         lines.append(f"full pool - {ref} by {facet} (points, pooled): {cells}; the widest at {facet} {widest[facet]}")
     domain = widest["domain"]
-    trained = {arm: _rows_in(studies, arm, domain, min_length) for arm in ("full pool", ref)}
+    trained = {arm: _rows_in(studies, arm, domain) for arm in ("full pool", ref)}
     lines.append(
         f"training rows in {domain} (mean per pool): the full pool {trained['full pool'][0]:.0f} "
         f"({trained['full pool'][1]:.0f} hard), {ref} {trained[ref][0]:.0f} ({trained[ref][1]:.0f} hard)"
@@ -335,10 +336,10 @@ def gap_to_full(studies: dict[int, Study], min_length: int) -> list[str]:
     return lines
 
 
-def _rows_in(studies: dict[int, Study], arm: str, domain: str, min_length: int) -> tuple[float, float]:
+def _rows_in(studies: dict[int, Study], arm: str, domain: str) -> tuple[float, float]:
     """(rows, hard rows) of `domain` in `arm`'s training set, mean over the pools."""
     rows = [[r for r in s.arms[arm].rows if r["domain"] == domain] for s in studies.values()]
-    hard = [sum(r["length"] >= min_length for r in rs) for rs in rows]
+    hard = [sum(bool(r["hard"]) for r in rs) for rs in rows]
     return sum(map(len, rows)) / len(rows), sum(hard) / len(hard)
 
 
@@ -359,7 +360,7 @@ def at_full_compute(params, studies: dict[int, Study], progress: bool = False):
         pool = ablations.pool_params(params, seed)
         model = ablations.train_reference_at_full_compute(pool, study.arms, progress)
         results = study.results + ablations.evaluate_arms(pool, {MATCHED: model}, progress, {SETTING: {}})
-        correct[f"pool {seed}"] = _correct(Study(study.arms, study.models, results, study.reference, study.label))
+        correct[f"pool {seed}"] = _correct(results)
     rows = {}
     for name, groups in [*((k, [v]) for k, v in correct.items()), ("pooled", list(correct.values()))]:
         row = {"accuracy": 100 * sum(sum(c[MATCHED].values()) / len(c[MATCHED]) for c in groups) / len(groups)}

@@ -34,7 +34,8 @@ def fake_study(
     tmp_path, seed: int, correct: dict[str, list[int]], steps: dict[str, int], lengths: dict
 ) -> table2.Study:
     """A study whose evaluations and trainings are files written here: `correct` per arm (question order shared),
-    `steps` of 4 rows per arm, and the length of every training row per arm."""
+    `steps` of 4 rows per arm, and the length of every training row per arm (hard from 60 tokens, as the
+    pipeline marks it with `min_length: 60`)."""
     results, models, arms = [], {}, {}
     ids = [f"letters-{1 + i % 4}-{i}" for i in range(len(next(iter(correct.values()))))]
     for arm, marks in correct.items():
@@ -46,7 +47,10 @@ def fake_study(
         results.append({"model": arm, "setting": table2.SETTING, "benchmark": "mini-pool", "folder": folder})
         if arm == "base":
             continue
-        rows = [{"length": n, "domain": "letters", "metadata": json.dumps({"level": 1})} for n in lengths[arm]]
+        rows = [
+            {"length": n, "hard": n >= 60, "domain": "letters", "metadata": json.dumps({"level": 1})}
+            for n in lengths[arm]
+        ]
         arms[arm] = Selection(rows, [])
         manifest = {"steps": steps[arm], "train": {"global_batch_size": 4}, "n_examples": len(rows)}
         (folder / "final" / "manifest.json").write_text(json.dumps(manifest))
@@ -107,7 +111,7 @@ def test_accuracy_by_level_is_pooled_over_the_pools(studies):
 
 
 def test_exposure_counts_the_hard_rows_and_the_hard_examples_each_arm_draws(studies):
-    e = table2.exposure(studies[0], min_length=60)
+    e = table2.exposure(studies[0])
     assert e.loc["1K-random"].to_dict() == {
         "rows": 4,
         "hard rows": 1,
@@ -154,7 +158,7 @@ def test_bad_pool_settings_name_the_field(section, key):
 
 
 def test_the_gap_to_the_full_pool_is_told_from_the_data(studies):
-    lines = table2.gap_to_full(studies, min_length=60)
+    lines = table2.gap_to_full(studies)
     assert (
         lines[0] == f"full pool - {REF}, pooled over 2 pools: +6.2 points [+0.0, +18.8] at 5.0x the training "
         "compute (no clear difference)"
